@@ -1,0 +1,43 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { requestId } from 'hono/request-id';
+import { AppError, type Services } from '../platform/index.ts';
+import type { HubEnv } from './context.ts';
+import { healthRoutes } from './health.ts';
+import { fieldsFromZod, onError, problemResponse } from './problem.ts';
+
+/**
+ * The whole HTTP surface of the hub. Routers per audience are mounted here, so this file reads
+ * as the table of contents of the API.
+ */
+export function createApp(services: Services): OpenAPIHono<HubEnv> {
+  const app = new OpenAPIHono<HubEnv>({
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        const fields = fieldsFromZod(result.error, result.target);
+        return problemResponse(
+          c,
+          new AppError('validation_failed', 'Some fields are not valid.', { fields }),
+        );
+      }
+    },
+  });
+
+  app.use(requestId({ headerName: 'x-request-id' }));
+  app.use(async (c, next) => {
+    c.set('services', services);
+    c.set('logger', services.logger.child({ requestId: c.get('requestId') }));
+    await next();
+  });
+  app.onError(onError);
+  app.notFound((c) =>
+    problemResponse(c, new AppError('not_found', `No route for ${c.req.method} ${c.req.path}.`)),
+  );
+
+  app.route('/', healthRoutes());
+
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'Alliance hub API', version: '1.0.0' },
+  });
+  return app;
+}

@@ -1,0 +1,3 @@
+export { createApp } from './app.ts';
+export type { HubEnv } from './context.ts';
+export { type RunningGateway, startGateway } from './server.ts';

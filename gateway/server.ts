@@ -1,0 +1,29 @@
+import { type ServerType, serve } from '@hono/node-server';
+import type { Services } from '../platform/index.ts';
+import { createApp } from './app.ts';
+
+export type RunningGateway = {
+  url: string;
+  /** Stops taking connections, lets requests in flight finish, then resolves. */
+  stop(): Promise<void>;
+};
+
+export async function startGateway(services: Services): Promise<RunningGateway> {
+  const app = createApp(services);
+  const { host, port } = services.config;
+  const server: ServerType = await new Promise((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const address = server.address();
+  const boundPort = typeof address === 'object' && address ? address.port : port;
+  return {
+    url: `http://${host}:${boundPort}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Idle keep-alive sockets would hold close() open; busy ones finish their request first.
+        if ('closeIdleConnections' in server) server.closeIdleConnections();
+      }),
+  };
+}

@@ -1,0 +1,54 @@
+import type { ColumnType, Generated, Selectable } from 'kysely';
+
+/**
+ * The schema as Kysely sees it: one interface per table, kept beside the migrations that make
+ * them. int8 columns arrive as numbers (see db.ts: exact or refused).
+ */
+
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+
+export interface AllianceTable {
+  id: Generated<number>;
+  name: string;
+  currency: Generated<string>;
+  time_zone: Generated<string>;
+  created_at: CreatedAt;
+}
+
+export interface PartnersTable {
+  id: string;
+  code: string;
+  name: string;
+  brand: string;
+  status: Generated<'active' | 'suspended'>;
+  settlement_details: ColumnType<Record<string, unknown>, string | undefined, string>;
+  created_at: CreatedAt;
+}
+
+export interface StoresTable {
+  id: string;
+  partner_id: string;
+  code: string;
+  name: string;
+  created_at: CreatedAt;
+}
+
+export interface MembersTable {
+  id: string;
+  phone: string | null;
+  email: string | null;
+  display_name: Generated<string>;
+  status: Generated<'active' | 'closed'>;
+  created_at: CreatedAt;
+}
+
+export interface Database {
+  alliance: AllianceTable;
+  partners: PartnersTable;
+  stores: StoresTable;
+  members: MembersTable;
+}
+
+export type Partner = Selectable<PartnersTable>;
+export type Store = Selectable<StoresTable>;
+export type Member = Selectable<MembersTable>;

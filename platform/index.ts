@@ -1,0 +1,39 @@
+export { type Clock, type ManualClock, manualClock, systemClock } from './clock.ts';
+export { type Config, ConfigError, loadConfig } from './config.ts';
+export type * from './database.ts';
+export { type DatabaseHandle, type Db, openDatabase } from './db.ts';
+export {
+  AppError,
+  type FieldProblem,
+  isAppError,
+  type ProblemType,
+  problemTypes,
+} from './errors.ts';
+export { isUuid, newId } from './ids.ts';
+export { type JobDefinition, type RunningWorkers, startWorkers } from './jobs.ts';
+export { createLogger, type Logger } from './logger.ts';
+export {
+  MigrationError,
+  migrateDownOne,
+  migrateToLatest,
+  pendingMigrations,
+} from './migrations.ts';
+export {
+  assertAmount,
+  assertPositiveAmount,
+  MoneyError,
+  multiplyFloor,
+  multiplyHalfEven,
+  parseRatio,
+  type Ratio,
+  sumAmounts,
+} from './money.ts';
+export { queuePrefix, redisKey } from './queues.ts';
+export { connectRedis, openRedis } from './redis.ts';
+export {
+  checkReadiness,
+  openServices,
+  type Readiness,
+  type Services,
+  StartupError,
+} from './services.ts';

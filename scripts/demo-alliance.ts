@@ -1,0 +1,77 @@
+/**
+ * The demo alliance unless one exists: a few partner brands with stores, and members.
+ * Idempotent: everything is keyed by natural keys (partner code, store code, phone) and
+ * inserted only where missing.
+ */
+import { type Db, newId } from '../platform/index.ts';
+
+const demoPartners = [
+  { code: 'jade-tea', name: 'Jade Tea House Co.', brand: 'Jade Tea', stores: ['SH-001', 'SH-002'] },
+  {
+    code: 'north-books',
+    name: 'North Star Books Ltd.',
+    brand: 'North Star Books',
+    stores: ['BJ-010'],
+  },
+  {
+    code: 'harbor-cinema',
+    name: 'Harbor Cinemas',
+    brand: 'Harbor Cinema',
+    stores: ['GZ-100', 'SZ-200'],
+  },
+  { code: 'lotus-fresh', name: 'Lotus Fresh Markets', brand: 'Lotus Fresh', stores: ['HZ-7'] },
+];
+
+const demoMembers = [
+  { phone: '+8613800000001', displayName: 'Li Wei' },
+  { phone: '+8613800000002', displayName: 'Wang Fang' },
+  { phone: '+8613800000003', displayName: 'Zhang Min' },
+  { phone: '+8613800000004', displayName: 'Chen Jie' },
+];
+
+/** Inserts whatever of the demo alliance is missing; returns what the alliance now holds. */
+export async function seedDemoAlliance(db: Db): Promise<{ partners: number; members: number }> {
+  await db.transaction().execute(async (tx) => {
+    await tx
+      .insertInto('alliance')
+      .values({ name: 'Demo Alliance' })
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+    for (const p of demoPartners) {
+      await tx
+        .insertInto('partners')
+        .values({ id: newId(), code: p.code, name: p.name, brand: p.brand })
+        .onConflict((oc) => oc.column('code').doNothing())
+        .execute();
+      const partner = await tx
+        .selectFrom('partners')
+        .select('id')
+        .where('code', '=', p.code)
+        .executeTakeFirstOrThrow();
+      for (const storeCode of p.stores) {
+        await tx
+          .insertInto('stores')
+          .values({
+            id: newId(),
+            partner_id: partner.id,
+            code: storeCode,
+            name: `${p.brand} ${storeCode}`,
+          })
+          .onConflict((oc) => oc.columns(['partner_id', 'code']).doNothing())
+          .execute();
+      }
+    }
+    for (const m of demoMembers) {
+      await tx
+        .insertInto('members')
+        .values({ id: newId(), phone: m.phone, display_name: m.displayName })
+        .onConflict((oc) => oc.column('phone').doNothing())
+        .execute();
+    }
+  });
+  const [partners, members] = await Promise.all([
+    db.selectFrom('partners').select(db.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+    db.selectFrom('members').select(db.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return { partners: partners.n, members: members.n };
+}

@@ -1,0 +1,96 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestHub, type TestHub } from '../support/hub.ts';
+
+const mainPath = fileURLToPath(new URL('../../main.ts', import.meta.url));
+
+type Exit = { code: number | null; stdout: string; stderr: string };
+
+function startHub(
+  env: Record<string, string>,
+  role = 'serve',
+): { child: ChildProcess; exit: Promise<Exit> } {
+  const child = spawn(process.execPath, [mainPath, role], {
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', SHUTDOWN_GRACE_MS: '5000', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr?.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const exit = once(child, 'exit').then(([code]) => ({
+    code: code as number | null,
+    stdout,
+    stderr,
+  }));
+  return { child, exit };
+}
+
+async function waitForLine(child: ChildProcess, pattern: RegExp): Promise<string> {
+  let seen = '';
+  for await (const chunk of child.stdout ?? []) {
+    seen += String(chunk);
+    const line = seen.split('\n').find((l) => pattern.test(l));
+    if (line) return line;
+  }
+  throw new Error(`process ended before printing ${pattern}; it printed: ${seen}`);
+}
+
+let hub: TestHub;
+beforeAll(async () => {
+  hub = await createTestHub();
+});
+afterAll(async () => {
+  await hub.close();
+});
+
+describe('start-up with bad configuration', () => {
+  it('stops with one line naming a malformed DATABASE_URL', async () => {
+    const { exit } = startHub({ DATABASE_URL: 'not a url', REDIS_URL: hub.config.redisUrl });
+    const result = await exit;
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim()).toBe(
+      'alliance-hub: invalid configuration: DATABASE_URL must be a postgres:// URL',
+    );
+  });
+
+  it('stops with one line naming an unreachable Redis', async () => {
+    const { exit } = startHub({
+      DATABASE_URL: hub.config.databaseUrl,
+      REDIS_URL: 'redis://127.0.0.1:1',
+    });
+    const result = await exit;
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      'alliance-hub: cannot reach Redis at redis://127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1',
+    ]);
+  });
+});
+
+describe('a running hub', () => {
+  it('serves readiness, then on SIGTERM finishes and exits cleanly', async () => {
+    const { child, exit } = startHub(
+      {
+        DATABASE_URL: hub.config.databaseUrl,
+        REDIS_URL: hub.config.redisUrl,
+        REDIS_KEY_PREFIX: hub.config.redisKeyPrefix,
+        PORT: '0',
+      },
+      'all',
+    );
+    const started = JSON.parse(await waitForLine(child, /hub started/)) as { url: string };
+    const ready = await fetch(`${started.url}/readyz`);
+    expect(ready.status).toBe(200);
+
+    child.kill('SIGTERM');
+    const result = await exit;
+    expect(result.code).toBe(0);
+    await expect(fetch(`${started.url}/healthz`)).rejects.toThrow();
+  });
+});

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../platform/index.ts';
+
+const valid = {
+  DATABASE_URL: 'postgres://u:p@127.0.0.1:5432/db',
+  REDIS_URL: 'redis://127.0.0.1:6379',
+};
+
+describe('config', () => {
+  it('applies defaults to a minimal environment', () => {
+    const config = loadConfig(valid);
+    expect(config.port).toBe(3000);
+    expect(config.redisKeyPrefix).toBe('hub');
+    expect(config.publicUrl).toBe('http://127.0.0.1:3000');
+  });
+
+  it('names the field that is wrong, in one line', () => {
+    expect(() => loadConfig({ ...valid, DATABASE_URL: 'mysql://x' })).toThrow(
+      'invalid configuration: DATABASE_URL must be a postgres:// URL',
+    );
+    expect(() => loadConfig({ REDIS_URL: valid.REDIS_URL })).toThrow(/DATABASE_URL is not set/);
+    expect(() => loadConfig({ ...valid, PORT: 'eighty' })).toThrow(/^invalid configuration: PORT /);
+  });
+
+  it('throws a ConfigError, which start-up prints without a stack trace', () => {
+    try {
+      loadConfig({});
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(String((error as Error).message)).not.toContain('\n');
+    }
+  });
+});
