@@ -16,7 +16,7 @@ const staleAfterMs = 6 * 60 * 60 * 1000;
  * Builds one migrated template database per run; every test file clones it (CREATE DATABASE
  * ... TEMPLATE), which takes milliseconds, and drops its clone when done.
  */
-export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+export async function setup(project: TestProject): Promise<() => Promise<void>> {
   loadServicesEnv();
   const config = loadConfig({ ...process.env, NODE_ENV: 'test' });
   const runId = `hubt_${Date.now().toString(36)}`;
