@@ -6,6 +6,8 @@ import type { ColumnType, Generated, Selectable } from 'kysely';
  */
 
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+/** jsonb: postgres.js serialises the object itself; never pass JSON.stringify'd text. */
+type Json<T = Record<string, unknown>> = ColumnType<T, T, T>;
 
 export interface AllianceTable {
   id: Generated<number>;
@@ -21,7 +23,11 @@ export interface PartnersTable {
   name: string;
   brand: string;
   status: Generated<'active' | 'suspended'>;
-  settlement_details: ColumnType<Record<string, unknown>, string | undefined, string>;
+  settlement_details: ColumnType<
+    Record<string, unknown>,
+    Record<string, unknown> | undefined,
+    Record<string, unknown>
+  >;
   created_at: CreatedAt;
 }
 
@@ -42,7 +48,18 @@ export interface MembersTable {
   created_at: CreatedAt;
 }
 
+export interface HubKeysTable {
+  kid: string;
+  alg: 'EdDSA' | 'ES256';
+  public_jwk: Json;
+  private_jwk: Json;
+  status: 'active' | 'retiring' | 'retired';
+  created_at: CreatedAt;
+  retired_at: Date | null;
+}
+
 export interface Database {
+  hub_keys: HubKeysTable;
   alliance: AllianceTable;
   partners: PartnersTable;
   stores: StoresTable;

@@ -9,6 +9,14 @@ export {
   type ProblemType,
   problemTypes,
 } from './errors.ts';
+export {
+  createHubSigner,
+  ensureHubKey,
+  type HubSigner,
+  hubJwks,
+  retireHubKey,
+  rotateHubKey,
+} from './hub-keys.ts';
 export { isUuid, newId } from './ids.ts';
 export { type JobDefinition, type RunningWorkers, startWorkers } from './jobs.ts';
 export { createLogger, type Logger } from './logger.ts';

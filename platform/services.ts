@@ -3,6 +3,7 @@ import type postgres from 'postgres';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { type Db, openDatabase } from './db.ts';
+import { createHubSigner, type HubSigner } from './hub-keys.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { pendingMigrations } from './migrations.ts';
 import { connectRedis, openRedis } from './redis.ts';
@@ -21,6 +22,8 @@ export type Services = {
   queueRedis: Redis;
   logger: Logger;
   clock: Clock;
+  /** The hub's signing keys, cached in process: receipts, member sessions, JWKS. */
+  hubSigner: HubSigner;
   close(): Promise<void>;
 };
 
@@ -97,6 +100,7 @@ export async function openServices(
     queueRedis,
     logger,
     clock: options.clock ?? systemClock,
+    hubSigner: createHubSigner(database.db),
     close,
   };
 }
