@@ -1,4 +1,7 @@
+import { type Ledger, ledgerJobs } from './ledger/index.ts';
 import type { JobDefinition } from './platform/index.ts';
 
 /** Every background job the `work` role runs, gathered from the domains that own them. */
-export const jobDefinitions: JobDefinition[] = [];
+export function jobDefinitions(domains: { ledger: Ledger }): JobDefinition[] {
+  return [...ledgerJobs(domains.ledger)];
+}
