@@ -1,5 +1,5 @@
-import { sql } from 'kysely';
-import { type Db, newId } from '../platform/index.ts';
+import { type Kysely, sql } from 'kysely';
+import { type Database, type Db, newId } from '../platform/index.ts';
 
 /** The points asset. Currency accounts use the ISO code (CNY) and amounts in minor units. */
 export const pointsAsset = 'PTS';
@@ -36,10 +36,16 @@ function keyString(k: AccountKey): string {
 export const ownerRank: Record<OwnerType, number> = { member: 0, partner: 1, hub: 2 };
 
 export type AccountDirectory = {
-  /** Account ids for the keys, creating missing accounts (outside any caller's transaction). */
-  ids(keys: AccountKey[]): Promise<string[]>;
+  /**
+   * Account ids for the keys, creating missing accounts. Without `tx` creation commits on its
+   * own; with `tx` it joins that transaction, which must not wait for a second connection from
+   * the pool (a pool full of such transactions would wait forever).
+   */
+  ids(keys: AccountKey[], tx?: Executor): Promise<string[]>;
   id(key: AccountKey): Promise<string>;
 };
+
+type Executor = Kysely<Database>;
 
 /**
  * Accounts are created on first use and never deleted, so their ids are cached for the life of
@@ -49,24 +55,32 @@ export type AccountDirectory = {
 export function createAccountDirectory(db: Db): AccountDirectory {
   const cache = new Map<string, string>();
   const cacheMax = 1_000_000;
-  const ids = async (keys: AccountKey[]): Promise<string[]> => {
+  const ids = async (keys: AccountKey[], tx?: Executor): Promise<string[]> => {
     const missing = new Map<string, AccountKey>();
     for (const k of keys) if (!cache.has(keyString(k))) missing.set(keyString(k), k);
-    if (missing.size > 0) await load([...missing.values()]);
+    // Ids found inside a transaction are not cached: it may still roll back.
+    const local =
+      missing.size > 0
+        ? await load([...missing.values()], tx ?? db, tx === undefined)
+        : new Map<string, string>();
     return keys.map((k) => {
-      const id = cache.get(keyString(k));
+      const id = cache.get(keyString(k)) ?? local.get(keyString(k));
       if (id === undefined) throw new Error(`ledger account ${keyString(k)} could not be created`);
       return id;
     });
   };
-  const load = async (keys: AccountKey[]) => {
+  const load = async (
+    keys: AccountKey[],
+    executor: Executor,
+    remember: boolean,
+  ): Promise<Map<string, string>> => {
     const rows = keys.map((k) => ({ id: newId(), k }));
     await sql`
       INSERT INTO ledger_accounts (id, asset, owner_type, owner_id, kind, floor)
       SELECT * FROM unnest(${rows.map((r) => r.id)}::uuid[], ${rows.map((r) => r.k.asset)}::text[],
         ${rows.map((r) => r.k.ownerType)}::text[], ${rows.map((r) => r.k.ownerId)}::uuid[],
         ${rows.map((r) => r.k.kind)}::text[], ${rows.map((r) => floorFor(r.k.ownerType))}::int8[])
-      ON CONFLICT (owner_type, owner_id, kind, asset) DO NOTHING`.execute(db);
+      ON CONFLICT (owner_type, owner_id, kind, asset) DO NOTHING`.execute(executor);
     const found = await sql<{
       id: string;
       owner_type: OwnerType;
@@ -77,16 +91,27 @@ export function createAccountDirectory(db: Db): AccountDirectory {
       SELECT a.id, a.owner_type, a.owner_id, a.kind, a.asset FROM ledger_accounts a
       JOIN unnest(${keys.map((k) => k.ownerType)}::text[], ${keys.map((k) => k.ownerId)}::uuid[],
         ${keys.map((k) => k.kind)}::text[], ${keys.map((k) => k.asset)}::text[]) AS w(owner_type, owner_id, kind, asset)
-      USING (owner_type, owner_id, kind, asset)`.execute(db);
-    if (cache.size + found.rows.length > cacheMax) cache.clear();
+      USING (owner_type, owner_id, kind, asset)`.execute(executor);
+    if (remember && cache.size + found.rows.length > cacheMax) cache.clear();
+    const loaded = new Map<string, string>();
     for (const r of found.rows) {
-      cache.set(
-        keyString({ ownerType: r.owner_type, ownerId: r.owner_id, kind: r.kind, asset: r.asset }),
-        r.id,
-      );
+      const k = keyString({
+        ownerType: r.owner_type,
+        ownerId: r.owner_id,
+        kind: r.kind,
+        asset: r.asset,
+      });
+      loaded.set(k, r.id);
+      if (remember) cache.set(k, r.id);
     }
+    return loaded;
   };
-  return { ids, id: async (key) => (await ids([key]))[0] ?? '' };
+  const first = async (key: AccountKey): Promise<string> => {
+    const [id] = await ids([key]);
+    if (id === undefined) throw new Error('ledger: no account id returned');
+    return id;
+  };
+  return { ids, id: first };
 }
 
 export function memberPointsKey(memberId: string): AccountKey {

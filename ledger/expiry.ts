@@ -50,6 +50,7 @@ async function expireForAccounts(
     const issuers = [...new Set(due.map((l) => l.issuer_partner_id))];
     const breakage = await deps.accounts.ids(
       issuers.map((p) => partnerPointsKey(p, 'partner_breakage')),
+      tx,
     );
     await lockAccounts(tx, breakage);
     const breakageOf = new Map(issuers.map((p, i) => [p, breakage[i] ?? '']));

@@ -55,8 +55,12 @@ export async function bookSpend(
   const extras = spend.extra?.(spend.takes, spend.partnerId) ?? [];
   const issuerAccounts = await deps.accounts.ids(
     issuers.map(([p]) => partnerPointsKey(p, 'partner_redeemed')),
+    tx,
   );
-  const extraAccounts = await deps.accounts.ids(extras.map((e) => e.key));
+  const extraAccounts = await deps.accounts.ids(
+    extras.map((e) => e.key),
+    tx,
+  );
   // The member's account is already locked; partner and hub accounts follow in the global order.
   await lockAccounts(tx, [...issuerAccounts, ...extraAccounts]);
   const points = sumTakes(spend.takes);

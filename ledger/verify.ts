@@ -57,6 +57,14 @@ const checks: Array<{ name: string; query: string }> = [
         ON l.issuer_partner_id = o.owner_id
       WHERE o.outstanding <> coalesce(l.remaining, 0)`,
   },
+  {
+    name: 'row pointing at an entry or account that does not exist',
+    query: `SELECT 'posting' AS row, p.id::text FROM ledger_postings p LEFT JOIN ledger_entries e ON e.id = p.entry_id WHERE e.id IS NULL
+      UNION ALL SELECT 'request', r.idempotency_key FROM ledger_requests r LEFT JOIN ledger_entries e ON e.id = r.entry_id
+        WHERE r.entry_id IS NOT NULL AND e.id IS NULL
+      UNION ALL SELECT 'lot', l.id::text FROM ledger_lots l LEFT JOIN ledger_entries e ON e.id = l.entry_id
+        LEFT JOIN ledger_accounts a ON a.id = l.account_id WHERE e.id IS NULL OR a.id IS NULL`,
+  },
 ];
 
 const faultsPerCheckMax = 20;

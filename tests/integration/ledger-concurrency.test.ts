@@ -1,0 +1,205 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createLedger, type Ledger } from '../../ledger/index.ts';
+import { type AppError, openDatabase } from '../../platform/index.ts';
+import { createTestHub, type TestHub } from '../support/hub.ts';
+import { expectSoundLedger, farFuture, key, ledgerFor, parties } from '../support/ledger.ts';
+
+let hub: TestHub;
+let ledger: Ledger;
+beforeAll(async () => {
+  hub = await createTestHub({ env: { DATABASE_POOL_MAX: '30' } });
+  ledger = ledgerFor(hub);
+});
+afterEach(async () => {
+  await expectSoundLedger(ledger);
+});
+afterAll(async () => {
+  await ledger.close();
+  await hub.close();
+});
+
+describe('concurrent spending', () => {
+  it('lets exactly the affordable redemptions through when many race for one balance', async () => {
+    const { partner, member } = parties();
+    await ledger.accrue({
+      partnerId: partner,
+      memberId: member,
+      points: 205,
+      idempotencyKey: key(),
+      expiresAt: farFuture,
+    });
+    const results = await Promise.allSettled(
+      Array.from({ length: 60 }, () =>
+        ledger.redeem({ partnerId: partner, memberId: member, points: 10, idempotencyKey: key() }),
+      ),
+    );
+    const succeeded = results.filter((r) => r.status === 'fulfilled').length;
+    const refused = results.filter(
+      (r) => r.status === 'rejected' && (r.reason as AppError).type === 'insufficient_points',
+    ).length;
+    expect(succeeded).toBe(20);
+    expect(refused).toBe(40);
+    expect(await ledger.memberPoints(member)).toEqual({ balance: 5, held: 0, available: 5 });
+  });
+
+  it('never lets holds and redemptions together overdraw a member', async () => {
+    const { partner, member } = parties();
+    await ledger.accrue({
+      partnerId: partner,
+      memberId: member,
+      points: 100,
+      idempotencyKey: key(),
+      expiresAt: farFuture,
+    });
+    const soon = new Date(Date.now() + 60_000);
+    const results = await Promise.allSettled(
+      Array.from({ length: 30 }, (_, i) =>
+        i % 2 === 0
+          ? ledger.hold({
+              partnerId: partner,
+              memberId: member,
+              points: 7,
+              idempotencyKey: key(),
+              expiresAt: soon,
+            })
+          : ledger.redeem({
+              partnerId: partner,
+              memberId: member,
+              points: 7,
+              idempotencyKey: key(),
+            }),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled').length).toBe(14);
+    const points = await ledger.memberPoints(member);
+    expect(points.available).toBe(2);
+    expect(points.balance).toBeGreaterThanOrEqual(points.held);
+  });
+});
+
+describe('retries', () => {
+  it('applies an accrual sent 40 times at once exactly once, answering all alike', async () => {
+    const { partner, member } = parties();
+    const input = {
+      partnerId: partner,
+      memberId: member,
+      points: 33,
+      idempotencyKey: key(),
+      expiresAt: farFuture,
+    };
+    const answers = await Promise.all(Array.from({ length: 40 }, () => ledger.accrue(input)));
+    expect(new Set(answers.map((a) => a.entryId)).size).toBe(1);
+    expect(answers.filter((a) => !a.replayed)).toHaveLength(1);
+    expect((await ledger.memberPoints(member)).balance).toBe(33);
+  });
+
+  it('applies a redemption sent 25 times at once exactly once', async () => {
+    const { partner, member } = parties();
+    await ledger.accrue({
+      partnerId: partner,
+      memberId: member,
+      points: 100,
+      idempotencyKey: key(),
+      expiresAt: farFuture,
+    });
+    const request = { partnerId: partner, memberId: member, points: 30, idempotencyKey: key() };
+    const answers = await Promise.all(Array.from({ length: 25 }, () => ledger.redeem(request)));
+    expect(new Set(answers.map((a) => a.entryId)).size).toBe(1);
+    expect((await ledger.memberPoints(member)).balance).toBe(70);
+  });
+
+  it('applies the same accrual through two writers (two hub processes) once', async () => {
+    const { partner, member } = parties();
+    const second = ledgerFor(hub);
+    const input = {
+      partnerId: partner,
+      memberId: member,
+      points: 12,
+      idempotencyKey: key(),
+      expiresAt: farFuture,
+    };
+    const answers = await Promise.all([
+      ...Array.from({ length: 10 }, () => ledger.accrue(input)),
+      ...Array.from({ length: 10 }, () => second.accrue(input)),
+    ]);
+    await second.close();
+    expect(new Set(answers.map((a) => a.entryId)).size).toBe(1);
+    expect((await ledger.memberPoints(member)).balance).toBe(12);
+  });
+});
+
+describe('the group-commit writer', () => {
+  it('writes concurrent accruals together in few transactions', async () => {
+    const { partner } = parties();
+    const members = Array.from({ length: 500 }, () => parties().member);
+    const before = ledger.writerStats().batchesWritten;
+    await Promise.all(
+      members.map((m) =>
+        ledger.accrue({
+          partnerId: partner,
+          memberId: m,
+          points: 3,
+          idempotencyKey: key(),
+          expiresAt: farFuture,
+        }),
+      ),
+    );
+    expect(ledger.writerStats().batchesWritten - before).toBeLessThan(50);
+    for (const m of members.slice(0, 5)) expect((await ledger.memberPoints(m)).balance).toBe(3);
+  });
+
+  it('refuses at once, with 503 overloaded, when its queue is full', async () => {
+    const small = ledgerFor(hub, undefined, { queueMax: 5, batchSizeMax: 1000, lingerMs: 50 });
+    const { partner, member } = parties();
+    const calls = Array.from({ length: 8 }, () =>
+      small.accrue({
+        partnerId: partner,
+        memberId: member,
+        points: 1,
+        idempotencyKey: key(),
+        expiresAt: farFuture,
+      }),
+    );
+    const results = await Promise.allSettled(calls);
+    await small.close();
+    const overloaded = results.filter(
+      (r) => r.status === 'rejected' && (r.reason as AppError).type === 'overloaded',
+    );
+    expect(overloaded).toHaveLength(3);
+    expect((overloaded[0] as PromiseRejectedResult).reason).toMatchObject({
+      status: 503,
+      retryAfterSeconds: 1,
+    });
+    expect((await ledger.memberPoints(member)).balance).toBe(5);
+  });
+
+  it('answers every caller of a failed batch with the failure, and writes none of it', async () => {
+    const broken = openDatabase(hub.config.databaseUrl.replace('hub-local', 'wrong-password'), {
+      poolMax: 1,
+    });
+    const failing = createLedger(
+      { db: broken.db, clock: hub.services.clock, logger: hub.services.logger },
+      { lingerMs: 1 },
+    );
+    const { partner, member } = parties();
+    const results = await Promise.allSettled(
+      Array.from({ length: 5 }, () =>
+        failing.accrue({
+          partnerId: partner,
+          memberId: member,
+          points: 1,
+          idempotencyKey: key(),
+          expiresAt: farFuture,
+        }),
+      ),
+    );
+    await failing.close();
+    await broken.close();
+    expect(
+      results.every(
+        (r) => r.status === 'rejected' && (r.reason as AppError).type === 'unavailable',
+      ),
+    ).toBe(true);
+    expect((await ledger.memberPoints(member)).balance).toBe(0);
+  });
+});
