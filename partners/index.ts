@@ -1,0 +1,59 @@
+export {
+  claimIdempotencyKey,
+  completeIdempotencyKey,
+  deleteExpiredIdempotencyKeys,
+  type IdempotencyClaim,
+  idempotencyCleanupJob,
+  idempotencyLeaseMs,
+  idempotencyRetentionMs,
+  releaseIdempotencyKey,
+  requestHash,
+  type StoredResponse,
+} from './idempotency.ts';
+export {
+  algorithmOf,
+  invalidatePartnerCache,
+  type KeyAlgorithm,
+  keyCacheTtlMs,
+  listPartnerKeys,
+  type PublicJwk,
+  PublicJwkSchema,
+  registerPartnerKey,
+  revokePartnerKey,
+  type VerifyingPartner,
+} from './keys.ts';
+export { defaultRateLimitPerMinute, takeRateLimit } from './rate-limit.ts';
+export {
+  buildReceipt,
+  ReceiptError,
+  type ReceiptPayload,
+  receiptHeaderName,
+  verifyReceipt,
+} from './receipts.ts';
+export {
+  addStore,
+  findPartner,
+  getPartner,
+  listPartners,
+  listStores,
+  type NewStoreInput,
+  NewStoreSchema,
+  type OnboardPartnerInput,
+  OnboardPartnerSchema,
+  onboardPartner,
+  type PartnerStatus,
+  type SettlementDetails,
+  SettlementDetailsSchema,
+  updatePartner,
+} from './registry.ts';
+export {
+  bodyDigest,
+  nonceTtlSeconds,
+  type SignedRequest,
+  type SigningInput,
+  signatureHeaderNames,
+  signingScheme,
+  signingString,
+  timestampToleranceSeconds,
+  verifyPartnerRequest,
+} from './signing.ts';
