@@ -1,3 +1,12 @@
 export { createApp } from './app.ts';
-export type { HubEnv } from './context.ts';
+export type { HubEnv, PartnerEnv, StaffEnv } from './context.ts';
+export { idempotency } from './idempotency.ts';
+export { receiptHeaders } from './receipts.ts';
 export { type RunningGateway, startGateway } from './server.ts';
+export {
+  createStaff,
+  issueStaffToken,
+  requireStaff,
+  revokeStaffTokens,
+  staffRoles,
+} from './staff.ts';

@@ -1,0 +1,40 @@
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { revokePartnerKey } from '../../partners/index.ts';
+import type { StaffEnv } from '../context.ts';
+import { json, PartnerIdParam, PartnerKeySchema, partnerKeyView, problems } from '../schemas.ts';
+
+export const route = createRoute({
+  method: 'post',
+  path: '/partners/{partnerId}/keys/{kid}/revoke',
+  tags: ['admin'],
+  summary: 'Revoke a partner’s signing key',
+  description:
+    'Signatures made with the key are refused from then on: at once by the process that revoked it, by every other within 15 seconds (their key cache lifetime). Revoking a revoked key changes nothing.',
+  security: [{ staffToken: [] }],
+  request: {
+    params: PartnerIdParam.extend({
+      kid: z
+        .string()
+        .min(1)
+        .max(64)
+        .openapi({ param: { name: 'kid', in: 'path' } }),
+    }),
+  },
+  responses: {
+    200: json(PartnerKeySchema, 'The key, revoked'),
+    400: problems[400],
+    401: problems[401],
+    403: problems[403],
+    404: problems[404],
+  },
+});
+
+export function register(app: OpenAPIHono<StaffEnv>): void {
+  app.openapi(route, async (c) => {
+    const { partnerId, kid } = c.req.valid('param');
+    const services = c.get('services');
+    const key = await revokePartnerKey(services.db, partnerId, kid, services.clock.now());
+    c.get('logger').info({ partnerId, kid }, 'partner key revoked');
+    return c.json(partnerKeyView(key), 200);
+  });
+}
