@@ -1,0 +1,8 @@
+export { type HubReceipt, verifyHubReceipt } from './receipts.ts';
+export {
+  type PartnerSigningKey,
+  partnerSigningString,
+  type RequestToSign,
+  sha256Base64url,
+  signPartnerRequest,
+} from './signing.ts';
