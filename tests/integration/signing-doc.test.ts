@@ -21,7 +21,7 @@ function block(pattern: RegExp): string {
 }
 
 const examplePem = block(/```pem\n([\s\S]*?)```/);
-const exampleJwk = JSON.parse(block(/\n(\{\n  "kty": "OKP"[\s\S]*?\n\})\n/)) as PublicJwk;
+const exampleJwk = JSON.parse(block(/\n(\{\n {2}"kty": "OKP"[\s\S]*?\n\})\n/)) as PublicJwk;
 const [head = '', exampleBody = ''] = block(/```http\n([\s\S]*?)\n```/).split('\n\n');
 const [requestLine = '', ...headerLines] = head.split('\n');
 const [exampleMethod = '', examplePath = ''] = requestLine.split(' ');
