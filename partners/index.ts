@@ -46,6 +46,25 @@ export {
   SettlementDetailsSchema,
   updatePartner,
 } from './registry.ts';
+export { getPartnerRules, type PartnerRules, setBurnRule, setEarnRule } from './rule-store.ts';
+export {
+  type Accrual,
+  type BurnRule,
+  BurnRuleSchema,
+  type Campaign,
+  CampaignSchema,
+  computeAccrual,
+  defaultBurnRule,
+  defaultEarnRule,
+  type EarnRule,
+  EarnRuleSchema,
+  localDateOf,
+  type MemberContext,
+  type Multiplier,
+  maxRedeemablePoints,
+  type Purchase,
+  pointsValueMinor,
+} from './rules.ts';
 export {
   bodyDigest,
   nonceTtlSeconds,
