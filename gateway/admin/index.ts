@@ -9,6 +9,7 @@ import * as listStores from './list-stores.ts';
 import * as onboardPartner from './onboard-partner.ts';
 import * as registerKey from './register-key.ts';
 import * as revokeKey from './revoke-key.ts';
+import * as rules from './rules.ts';
 import * as updatePartner from './update-partner.ts';
 
 /** /v1/admin: the hub operator's API; every route needs a staff token with the admin role. */
@@ -25,6 +26,7 @@ export function adminRoutes(): OpenAPIHono<StaffEnv> {
     registerKey,
     listKeys,
     revokeKey,
+    rules,
   ]) {
     endpoint.register(app);
   }

@@ -173,3 +173,49 @@ describe('signing keys', () => {
     expect((await call('POST', `${path}/nope/revoke`)).status).toBe(404);
   });
 });
+
+describe('earn and burn rules', () => {
+  it('starts from the defaults, and replaces the earn and burn rules', async () => {
+    const made = await onboard();
+    const path = `/v1/admin/partners/${made.id}/rules`;
+    expect(await (await call('GET', path)).json()).toMatchObject({
+      earn: { pointsPerMinor: '0.01', capPerTransaction: null },
+      burn: { maxShare: '0.5', pointValueMinor: '1' },
+      timeZone: 'Asia/Shanghai',
+    });
+    const earn = {
+      pointsPerMinor: '0.01',
+      categoryRates: { tea: '0.02' },
+      tierMultipliers: { gold: '1.5' },
+      paidMemberMultiplier: '2',
+      campaigns: [
+        {
+          id: 'member-day',
+          name: 'Member day',
+          multiplier: '2',
+          window: { kind: 'monthly', dayOfMonth: 8 },
+        },
+      ],
+      capPerTransaction: 5000,
+    };
+    const put = await call('PUT', `${path}/earn`, earn);
+    expect(put.status).toBe(200);
+    expect(((await put.json()) as { earn: unknown }).earn).toEqual(earn);
+    const burn = await call('PUT', `${path}/burn`, { maxShare: '0.3' });
+    expect(await burn.json()).toMatchObject({
+      burn: { maxShare: '0.3' },
+      earn: { capPerTransaction: 5000 },
+    });
+  });
+
+  it('refuses a rule with a float rate or a share above 1, naming the field', async () => {
+    const made = await onboard();
+    const path = `/v1/admin/partners/${made.id}/rules`;
+    const bad = await call('PUT', `${path}/earn`, { pointsPerMinor: 0.01 });
+    expect(bad.status).toBe(400);
+    expect(await bad.json()).toMatchObject({ errors: [{ field: 'pointsPerMinor' }] });
+    expect((await call('PUT', `${path}/burn`, { maxShare: '1.5' })).status).toBe(400);
+    const unchanged = (await (await call('GET', path)).json()) as { burn: { maxShare: string } };
+    expect(unchanged.burn.maxShare).toBe('0.5');
+  });
+});
