@@ -3,6 +3,7 @@ import { requestId } from 'hono/request-id';
 import { AppError, type Services } from '../platform/index.ts';
 import { adminRoutes } from './admin/index.ts';
 import type { HubEnv } from './context.ts';
+import { docsRoutes } from './docs.ts';
 import { healthRoutes } from './health.ts';
 import { partnerRoutes } from './partner/index.ts';
 import { fieldsFromZod, onError, problemResponse } from './problem.ts';
@@ -38,6 +39,7 @@ export function createApp(services: Services): OpenAPIHono<HubEnv> {
 
   app.route('/', healthRoutes());
   app.route('/', wellKnownRoutes());
+  app.route('/', docsRoutes());
   app.route('/v1/admin', adminRoutes());
   app.route('/v1/partner', partnerRoutes());
 

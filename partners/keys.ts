@@ -16,7 +16,11 @@ const kidSchema = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, '1 to 64 of A-Z a-z
 const common = {
   kid: kidSchema,
   use: z.literal('sig').optional(),
-  d: z.never({ error: 'private keys are refused: register the public key only' }).optional(),
+  // Present at all means a private key was sent: refused, whatever its value.
+  d: z
+    .unknown()
+    .refine(() => false, 'private keys are refused: register the public key only')
+    .optional(),
 };
 
 export const PublicJwkSchema = z.discriminatedUnion('kty', [
