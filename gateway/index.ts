@@ -1,6 +1,7 @@
 export { createApp } from './app.ts';
 export type { HubEnv, PartnerEnv, StaffEnv } from './context.ts';
 export { idempotency } from './idempotency.ts';
+export { signedRouter } from './partner/index.ts';
 export { receiptHeaders } from './receipts.ts';
 export { type RunningGateway, startGateway } from './server.ts';
 export {

@@ -7,13 +7,19 @@ import * as listStores from './list-stores.ts';
 import * as me from './me.ts';
 
 /**
- * /v1/partner: signed server-to-server calls. Every route, including unknown paths, passes
- * the signature check, then the partner's rate limit, then (POST) the Idempotency-Key layer;
- * a handler mounted here needs none of that itself.
+ * A router whose every route, including unknown paths, passes the signature check, then the
+ * partner's rate limit, then (POST) the Idempotency-Key layer; a handler mounted on it needs
+ * none of that itself.
  */
-export function partnerRoutes(): OpenAPIHono<PartnerEnv> {
+export function signedRouter(): OpenAPIHono<PartnerEnv> {
   const app = new OpenAPIHono<PartnerEnv>();
   app.use('*', ...partnerAuth, idempotency);
+  return app;
+}
+
+/** /v1/partner: signed server-to-server calls. */
+export function partnerRoutes(): OpenAPIHono<PartnerEnv> {
+  const app = signedRouter();
   for (const endpoint of [me, listStores, addStore]) endpoint.register(app);
   return app;
 }

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../gateway/index.ts';
+import { createApp, receiptHeaders, signedRouter } from '../../gateway/index.ts';
 import { buildReceipt, ReceiptError, verifyReceipt } from '../../partners/index.ts';
 import { manualClock } from '../../platform/index.ts';
 import { verifyHubReceipt } from '../../sdk/index.ts';
@@ -44,6 +44,36 @@ describe('hub receipts', () => {
       ReceiptError,
     );
     await expect(verifyHubReceipt(receipt, { keys: [] }, body)).rejects.toThrow();
+  });
+});
+
+describe('a money-moving handler on the signed router', () => {
+  it('answers with a receipt for its body, and a retry gets the same answer and receipt', async () => {
+    const signed = signedRouter();
+    let runs = 0;
+    signed.post('/award', async (c) => {
+      runs += 1;
+      const body = { pointsAwarded: 120, entryId: `entry-${runs}` };
+      return c.json(body, 201, await receiptHeaders(c, body, { entryId: body.entryId }));
+    });
+    const withTestRoute = createApp(hub.services);
+    withTestRoute.route('/test/signed', signed);
+    const { key, partner } = await newTestPartner(hub);
+    const call = { method: 'POST', path: '/test/signed/award', body: { orderId: 'o-1' } } as const;
+    const idem = 'order-o-1';
+    const first = await signedFetch(hub, withTestRoute, key, { ...call, idempotencyKey: idem });
+    const retry = await signedFetch(hub, withTestRoute, key, { ...call, idempotencyKey: idem });
+    expect([first.status, retry.status, runs]).toEqual([201, 201, 1]);
+    const body = await first.text();
+    expect(await retry.text()).toBe(body);
+    const receipt = first.headers.get('hub-receipt') ?? '';
+    expect(retry.headers.get('hub-receipt')).toBe(receipt);
+    const jwks = await hub.services.hubSigner.jwks();
+    expect(await verifyHubReceipt(receipt, jwks, body)).toMatchObject({
+      partnerId: partner.id,
+      idempotencyKey: idem,
+      ids: { entryId: 'entry-1' },
+    });
   });
 });
 
