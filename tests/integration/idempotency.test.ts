@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../../gateway/index.ts';
+import { createApp, signedRouter } from '../../gateway/index.ts';
 import {
   bodyDigest,
   claimIdempotencyKey,
@@ -122,6 +122,29 @@ describe('Idempotency-Key on partner POSTs', () => {
     const takenOver = await openStore(key, code);
     expect(takenOver.status).toBe(201);
     expect(await storeCodes()).toContain(code);
+  });
+
+  it('does not store a 5xx answer: the retry runs the request again', async () => {
+    const signed = signedRouter();
+    let runs = 0;
+    signed.post('/flaky', (c) => {
+      runs += 1;
+      if (runs === 1) throw new Error('the database went away');
+      return c.json({ runs }, 201);
+    });
+    const withTestRoute = createApp(hub.services);
+    withTestRoute.route('/test/signed', signed);
+    const call = {
+      method: 'POST',
+      path: '/test/signed/flaky',
+      body: {},
+      idempotencyKey: idempotencyKey(),
+    } as const;
+    const failed = await signedFetch(hub, withTestRoute, partner.key, call);
+    expect(failed.status).toBe(500);
+    const retry = await signedFetch(hub, withTestRoute, partner.key, call);
+    expect(retry.status).toBe(201);
+    expect(await retry.json()).toEqual({ runs: 2 });
   });
 
   it('keeps keys for 24 hours, then the cleanup job removes them', async () => {
