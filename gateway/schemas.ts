@@ -30,6 +30,14 @@ export const problems = {
   429: problem('Rate limited; see Retry-After'),
 } as const;
 
+/** What every admin route about one partner may answer besides its success. */
+export const partnerAdminProblems = {
+  400: problems[400],
+  401: problems[401],
+  403: problems[403],
+  404: problems[404],
+} as const;
+
 export const PartnerIdParam = z.object({
   partnerId: z.uuid().openapi({ param: { name: 'partnerId', in: 'path' } }),
 });

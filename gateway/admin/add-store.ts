@@ -1,7 +1,14 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { addStore, getPartner, NewStoreSchema } from '../../partners/index.ts';
 import type { StaffEnv } from '../context.ts';
-import { json, PartnerIdParam, problems, StoreSchema, storeView } from '../schemas.ts';
+import {
+  json,
+  PartnerIdParam,
+  partnerAdminProblems,
+  problems,
+  StoreSchema,
+  storeView,
+} from '../schemas.ts';
 
 export const route = createRoute({
   method: 'post',
@@ -15,10 +22,7 @@ export const route = createRoute({
   },
   responses: {
     201: json(StoreSchema, 'The new store'),
-    400: problems[400],
-    401: problems[401],
-    403: problems[403],
-    404: problems[404],
+    ...partnerAdminProblems,
     409: problems[409],
   },
 });

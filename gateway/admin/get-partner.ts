@@ -1,7 +1,13 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { getPartner } from '../../partners/index.ts';
 import type { StaffEnv } from '../context.ts';
-import { json, PartnerIdParam, PartnerSchema, partnerView, problems } from '../schemas.ts';
+import {
+  json,
+  PartnerIdParam,
+  PartnerSchema,
+  partnerAdminProblems,
+  partnerView,
+} from '../schemas.ts';
 
 export const route = createRoute({
   method: 'get',
@@ -12,10 +18,7 @@ export const route = createRoute({
   request: { params: PartnerIdParam },
   responses: {
     200: json(PartnerSchema, 'The partner'),
-    400: problems[400],
-    401: problems[401],
-    403: problems[403],
-    404: problems[404],
+    ...partnerAdminProblems,
   },
 });
 

@@ -1,7 +1,13 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { getPartner, listPartnerKeys } from '../../partners/index.ts';
 import type { StaffEnv } from '../context.ts';
-import { json, PartnerIdParam, PartnerKeySchema, partnerKeyView, problems } from '../schemas.ts';
+import {
+  json,
+  PartnerIdParam,
+  PartnerKeySchema,
+  partnerAdminProblems,
+  partnerKeyView,
+} from '../schemas.ts';
 
 export const route = createRoute({
   method: 'get',
@@ -12,10 +18,7 @@ export const route = createRoute({
   request: { params: PartnerIdParam },
   responses: {
     200: json(z.object({ keys: z.array(PartnerKeySchema) }), 'The keys, oldest first'),
-    400: problems[400],
-    401: problems[401],
-    403: problems[403],
-    404: problems[404],
+    ...partnerAdminProblems,
   },
 });
 

@@ -1,7 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { getPartner, listStores } from '../../partners/index.ts';
 import type { StaffEnv } from '../context.ts';
-import { json, PartnerIdParam, problems, StoreSchema, storeView } from '../schemas.ts';
+import { json, PartnerIdParam, partnerAdminProblems, StoreSchema, storeView } from '../schemas.ts';
 
 export const route = createRoute({
   method: 'get',
@@ -12,10 +12,7 @@ export const route = createRoute({
   request: { params: PartnerIdParam },
   responses: {
     200: json(z.object({ stores: z.array(StoreSchema) }), 'The stores, by code'),
-    400: problems[400],
-    401: problems[401],
-    403: problems[403],
-    404: problems[404],
+    ...partnerAdminProblems,
   },
 });
 

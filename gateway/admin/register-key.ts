@@ -1,7 +1,14 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { getPartner, PublicJwkSchema, registerPartnerKey } from '../../partners/index.ts';
 import type { StaffEnv } from '../context.ts';
-import { json, PartnerIdParam, PartnerKeySchema, partnerKeyView, problems } from '../schemas.ts';
+import {
+  json,
+  PartnerIdParam,
+  PartnerKeySchema,
+  partnerAdminProblems,
+  partnerKeyView,
+  problems,
+} from '../schemas.ts';
 
 const RegisterKeySchema = z
   .object({
@@ -32,10 +39,7 @@ export const route = createRoute({
   },
   responses: {
     201: json(PartnerKeySchema, 'The key, active'),
-    400: problems[400],
-    401: problems[401],
-    403: problems[403],
-    404: problems[404],
+    ...partnerAdminProblems,
     409: problems[409],
   },
 });

@@ -1,7 +1,13 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { revokePartnerKey } from '../../partners/index.ts';
 import type { StaffEnv } from '../context.ts';
-import { json, PartnerIdParam, PartnerKeySchema, partnerKeyView, problems } from '../schemas.ts';
+import {
+  json,
+  PartnerIdParam,
+  PartnerKeySchema,
+  partnerAdminProblems,
+  partnerKeyView,
+} from '../schemas.ts';
 
 export const route = createRoute({
   method: 'post',
@@ -22,10 +28,7 @@ export const route = createRoute({
   },
   responses: {
     200: json(PartnerKeySchema, 'The key, revoked'),
-    400: problems[400],
-    401: problems[401],
-    403: problems[403],
-    404: problems[404],
+    ...partnerAdminProblems,
   },
 });
 

@@ -8,7 +8,7 @@ import {
   setEarnRule,
 } from '../../partners/index.ts';
 import type { StaffEnv } from '../context.ts';
-import { json, PartnerIdParam, problems } from '../schemas.ts';
+import { json, PartnerIdParam, partnerAdminProblems } from '../schemas.ts';
 
 /** A partner's earn and burn rules: read both, replace either. */
 
@@ -22,8 +22,6 @@ const RulesSchema = z
   })
   .openapi('PartnerRules');
 
-const errors = { 400: problems[400], 401: problems[401], 403: problems[403], 404: problems[404] };
-
 export const getRoute = createRoute({
   method: 'get',
   path: '/partners/{partnerId}/rules',
@@ -31,7 +29,7 @@ export const getRoute = createRoute({
   summary: 'A partner’s earn and burn rules (defaults where none were set)',
   security: [{ staffToken: [] }],
   request: { params: PartnerIdParam },
-  responses: { 200: json(RulesSchema, 'The rules in force'), ...errors },
+  responses: { 200: json(RulesSchema, 'The rules in force'), ...partnerAdminProblems },
 });
 
 export const putEarnRoute = createRoute({
@@ -46,7 +44,7 @@ export const putEarnRoute = createRoute({
     params: PartnerIdParam,
     body: { content: { 'application/json': { schema: EarnRuleSchema } } },
   },
-  responses: { 200: json(RulesSchema, 'The rules in force'), ...errors },
+  responses: { 200: json(RulesSchema, 'The rules in force'), ...partnerAdminProblems },
 });
 
 export const putBurnRoute = createRoute({
@@ -59,7 +57,7 @@ export const putBurnRoute = createRoute({
     params: PartnerIdParam,
     body: { content: { 'application/json': { schema: BurnRuleSchema } } },
   },
-  responses: { 200: json(RulesSchema, 'The rules in force'), ...errors },
+  responses: { 200: json(RulesSchema, 'The rules in force'), ...partnerAdminProblems },
 });
 
 export function register(app: OpenAPIHono<StaffEnv>): void {

@@ -1,7 +1,13 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { updatePartner } from '../../partners/index.ts';
 import type { StaffEnv } from '../context.ts';
-import { json, PartnerIdParam, PartnerSchema, partnerView, problems } from '../schemas.ts';
+import {
+  json,
+  PartnerIdParam,
+  PartnerSchema,
+  partnerAdminProblems,
+  partnerView,
+} from '../schemas.ts';
 
 const ChangeSchema = z
   .object({
@@ -33,10 +39,7 @@ export const route = createRoute({
   },
   responses: {
     200: json(PartnerSchema, 'The partner after the change'),
-    400: problems[400],
-    401: problems[401],
-    403: problems[403],
-    404: problems[404],
+    ...partnerAdminProblems,
   },
 });
 
