@@ -1,3 +1,4 @@
+export { createPartnerClient, newIdempotencyKey, type PartnerClient } from './client.ts';
 export { type HubReceipt, verifyHubReceipt } from './receipts.ts';
 export {
   type PartnerSigningKey,
