@@ -144,6 +144,26 @@ describe.each(signedRoutes)('$method $path', (route) => {
         }),
     },
     {
+      name: 'a Hub-Timestamp header changed after signing',
+      send: (call) => {
+        const signedAt = Math.floor(clock.now().getTime() / 1000);
+        return signedFetch(hub, app, alice.key, {
+          ...call,
+          timestamp: signedAt,
+          overrideHeaders: { 'hub-timestamp': String(signedAt + 1) },
+        });
+      },
+    },
+    {
+      name: 'a Hub-Nonce header changed after signing',
+      send: (call) =>
+        signedFetch(hub, app, alice.key, {
+          ...call,
+          nonce: 'nonce-as-signed-0001',
+          overrideHeaders: { 'hub-nonce': 'nonce-as-sent-00001' },
+        }),
+    },
+    {
       name: 'an unknown key',
       send: (call) => signedFetch(hub, app, { ...alice.key, kid: 'nobody-knows' }, call),
     },
@@ -208,6 +228,18 @@ describe.each(signedRoutes)('$method $path', (route) => {
       if (!failure.acceptsFirst) expect(await aliceState()).toBe(before);
     });
   }
+});
+
+describe('request size', () => {
+  it('refuses a body over 1 MiB before reading it all (413)', async () => {
+    const res = await signedFetch(hub, app, alice.key, {
+      method: 'POST',
+      path: '/v1/partner/stores',
+      body: { code: 'big', name: 'x'.repeat(1024 * 1024) },
+      idempotencyKey: idempotencyKey(),
+    });
+    await expectRefused(res, 413, 'payload_too_large');
+  });
 });
 
 describe('partner scoping', () => {

@@ -77,6 +77,8 @@ export type SignedCall = {
   signedIdempotencyKey?: string;
   nonce?: string;
   timestamp?: number;
+  /** Headers to replace after signing. */
+  overrideHeaders?: Record<string, string>;
 };
 
 /** Signs with the SDK and sends through the app; returns the response. */
@@ -98,6 +100,7 @@ export async function signedFetch(
   if (call.idempotencyKey !== undefined) headers['idempotency-key'] = call.idempotencyKey;
   else delete headers['idempotency-key'];
   if (body !== undefined) headers['content-type'] = 'application/json';
+  Object.assign(headers, call.overrideHeaders);
   return app.request(call.path, { method: call.method, headers, body });
 }
 
