@@ -11,6 +11,11 @@ export {
   type StoredResponse,
 } from './idempotency.ts';
 export {
+  announcePartnerChange,
+  listenForPartnerChanges,
+  type PartnerChangeListener,
+} from './key-changes.ts';
+export {
   algorithmOf,
   invalidatePartnerCache,
   type KeyAlgorithm,

@@ -1,5 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { revokePartnerKey } from '../../partners/index.ts';
+import { announcePartnerChange, revokePartnerKey } from '../../partners/index.ts';
 import type { StaffEnv } from '../context.ts';
 import {
   json,
@@ -15,7 +15,7 @@ export const route = createRoute({
   tags: ['admin'],
   summary: 'Revoke a partner’s signing key',
   description:
-    'Signatures made with the key are refused from then on: at once by the process that revoked it, by every other within 15 seconds (their key cache lifetime). Revoking a revoked key changes nothing.',
+    'Signatures made with the key are refused from then on: at once by the process that revoked it, by every other gateway within milliseconds (announced over Redis), and within 15 seconds at worst (the lifetime of their key cache). Revoking a revoked key changes nothing.',
   security: [{ staffToken: [] }],
   request: {
     params: PartnerIdParam.extend({
@@ -37,6 +37,7 @@ export function register(app: OpenAPIHono<StaffEnv>): void {
     const { partnerId, kid } = c.req.valid('param');
     const services = c.get('services');
     const key = await revokePartnerKey(services.db, partnerId, kid, services.clock.now());
+    await announcePartnerChange(services, partnerId);
     c.get('logger').info({ partnerId, kid }, 'partner key revoked');
     return c.json(partnerKeyView(key), 200);
   });

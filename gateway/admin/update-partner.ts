@@ -1,5 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { updatePartner } from '../../partners/index.ts';
+import { announcePartnerChange, updatePartner } from '../../partners/index.ts';
 import type { StaffEnv } from '../context.ts';
 import {
   json,
@@ -46,7 +46,9 @@ export const route = createRoute({
 export function register(app: OpenAPIHono<StaffEnv>): void {
   app.openapi(route, async (c) => {
     const { partnerId } = c.req.valid('param');
-    const partner = await updatePartner(c.get('services').db, partnerId, c.req.valid('json'));
+    const services = c.get('services');
+    const partner = await updatePartner(services.db, partnerId, c.req.valid('json'));
+    await announcePartnerChange(services, partnerId);
     c.get('logger').info({ partnerId, status: partner.status }, 'partner updated');
     return c.json(partnerView(partner), 200);
   });
