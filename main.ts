@@ -7,6 +7,7 @@
  */
 import { type RunningGateway, startGateway } from './gateway/index.ts';
 import { jobDefinitions } from './jobs.ts';
+import { createLedger } from './ledger/index.ts';
 import {
   ConfigError,
   loadConfig,
@@ -38,15 +39,18 @@ async function run(): Promise<void> {
     );
   }
 
+  const ledger = createLedger(services);
   let gateway: RunningGateway | undefined;
   let workers: RunningWorkers | undefined;
   if (role !== 'work') gateway = await startGateway(services);
-  if (role !== 'serve') workers = await startWorkers(services, jobDefinitions);
+  if (role !== 'serve') workers = await startWorkers(services, jobDefinitions({ ledger }));
   services.logger.info({ role, url: gateway?.url }, 'hub started');
 
   installShutdown(services, async () => {
     await gateway?.stop();
     await workers?.stop();
+    // Accruals already queued are written before the pools close.
+    await ledger.close();
   });
 }
 

@@ -111,8 +111,101 @@ export interface PartnerRulesTable {
   updated_at: ColumnType<Date, Date | undefined, Date>;
 }
 
+export interface LedgerAccountsTable {
+  id: string;
+  asset: string;
+  owner_type: 'member' | 'partner' | 'hub';
+  owner_id: string;
+  kind: string;
+  floor: number | null;
+  balance: Generated<number>;
+  held: Generated<number>;
+  created_at: CreatedAt;
+}
+
+export interface LedgerEntriesTable {
+  id: string;
+  kind: string;
+  booked_at: Date;
+  partner_id: string | null;
+  member_id: string | null;
+  reverses_entry_id: string | null;
+  metadata: ColumnType<Record<string, unknown>, Record<string, unknown> | undefined, never>;
+}
+
+export interface LedgerPostingsTable {
+  id: Generated<number>;
+  entry_id: string;
+  account_id: string;
+  asset: string;
+  amount: number;
+  booked_at: Date;
+}
+
+export interface LedgerRequestsTable {
+  owner_id: string;
+  idempotency_key: string;
+  request_hash: string;
+  entry_id: string | null;
+  outcome: ColumnType<Record<string, unknown>, Record<string, unknown>, never>;
+  created_at: CreatedAt;
+}
+
+export interface LedgerLotsTable {
+  id: string;
+  account_id: string;
+  member_id: string;
+  issuer_partner_id: string;
+  entry_id: string;
+  amount: number;
+  remaining: number;
+  held: Generated<number>;
+  issued_at: Date;
+  expires_at: Date;
+}
+
+export interface LedgerLotMovementsTable {
+  entry_id: string;
+  lot_id: string;
+  issuer_partner_id: string;
+  points: number;
+}
+
+export interface LedgerHoldsTable {
+  id: string;
+  account_id: string;
+  member_id: string;
+  partner_id: string;
+  amount: number;
+  status: 'active' | 'captured' | 'voided' | 'expired';
+  captured_amount: Generated<number>;
+  capture_entry_id: string | null;
+  created_at: Date;
+  expires_at: Date;
+  finished_at: Date | null;
+  metadata: ColumnType<
+    Record<string, unknown>,
+    Record<string, unknown> | undefined,
+    Record<string, unknown>
+  >;
+}
+
+export interface LedgerHoldLotsTable {
+  hold_id: string;
+  lot_id: string;
+  points: number;
+}
+
 export interface Database {
   hub_keys: HubKeysTable;
+  ledger_accounts: LedgerAccountsTable;
+  ledger_entries: LedgerEntriesTable;
+  ledger_postings: LedgerPostingsTable;
+  ledger_requests: LedgerRequestsTable;
+  ledger_lots: LedgerLotsTable;
+  ledger_lot_movements: LedgerLotMovementsTable;
+  ledger_holds: LedgerHoldsTable;
+  ledger_hold_lots: LedgerHoldLotsTable;
   alliance: AllianceTable;
   partners: PartnersTable;
   stores: StoresTable;

@@ -82,7 +82,9 @@ const commands: Record<string, (db: Db) => Promise<void>> = {
   'revoke-key': async (db) => {
     if (!values.kid) throw new UsageError('--kid is required');
     const key = await revokePartnerKey(db, await partnerIdByCode(db), values.kid, new Date());
-    console.log(`partner: key ${key.kid} is ${key.status} (running gateways refuse it within 15 s)`);
+    console.log(
+      `partner: key ${key.kid} is ${key.status} (running gateways refuse it within 15 s)`,
+    );
   },
   list: async (db) => {
     for (const p of await listPartners(db, { limit: 200 })) {

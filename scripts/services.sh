@@ -98,6 +98,10 @@ pg_up() {
     rm -f "$pwfile"
   fi
   if as_pg_user "$user" "$bin/pg_ctl" -D "$pg_dir" status >/dev/null 2>&1; then return; fi
+  # Another checkout of the hub may already run its server on this port: share it.
+  if PGPASSWORD="$pg_password" "$bin/psql" -h 127.0.0.1 -p "$pg_port" -U hub -d postgres -tAqc 'SELECT 1' >/dev/null 2>&1; then
+    return
+  fi
   # Sized for a 2-core machine running tests in parallel; fsync stays on (money).
   as_pg_user "$user" "$bin/pg_ctl" -D "$pg_dir" -l "$pg_dir/server.log" -w -t 60 start -o \
     "-c listen_addresses=127.0.0.1 -c port=$pg_port -c unix_socket_directories=$pg_dir \

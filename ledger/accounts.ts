@@ -1,0 +1,101 @@
+import { sql } from 'kysely';
+import { type Db, newId } from '../platform/index.ts';
+
+/** The points asset. Currency accounts use the ISO code (CNY) and amounts in minor units. */
+export const pointsAsset = 'PTS';
+
+/** The hub owns its accounts under this fixed id. */
+export const hubOwnerId = '00000000-0000-0000-0000-000000000000';
+
+export type OwnerType = 'member' | 'partner' | 'hub';
+
+/**
+ * Account kinds used by the hub:
+ * - member_points (PTS): a member's spendable points; never below zero.
+ * - partner_issued (PTS): points a partner has issued; negative, its outstanding liability.
+ * - partner_redeemed (PTS): points of this issuer that members spent, at any partner.
+ * - partner_breakage (PTS): points of this issuer that expired unspent.
+ * - partner_clearing, hub_fees, ... (currency): what settlement moves between partners.
+ */
+export type AccountKey = { ownerType: OwnerType; ownerId: string; kind: string; asset: string };
+
+/** Members' accounts may not go below zero; partner and hub accounts are unbounded. */
+function floorFor(ownerType: OwnerType): number | null {
+  return ownerType === 'member' ? 0 : null;
+}
+
+function keyString(k: AccountKey): string {
+  return `${k.ownerType}:${k.ownerId}:${k.kind}:${k.asset}`;
+}
+
+/**
+ * The global lock order: members' accounts, then partners', then the hub's; by id within each.
+ * Every transaction that writes balances locks all its accounts up front in this order, so
+ * no two transactions can wait on each other in a cycle.
+ */
+export const ownerRank: Record<OwnerType, number> = { member: 0, partner: 1, hub: 2 };
+
+export type AccountDirectory = {
+  /** Account ids for the keys, creating missing accounts (outside any caller's transaction). */
+  ids(keys: AccountKey[]): Promise<string[]>;
+  id(key: AccountKey): Promise<string>;
+};
+
+/**
+ * Accounts are created on first use and never deleted, so their ids are cached for the life of
+ * the process. Creation always commits on its own: an account that an outer transaction
+ * rolled back would otherwise stay in the cache without existing.
+ */
+export function createAccountDirectory(db: Db): AccountDirectory {
+  const cache = new Map<string, string>();
+  const cacheMax = 1_000_000;
+  const ids = async (keys: AccountKey[]): Promise<string[]> => {
+    const missing = new Map<string, AccountKey>();
+    for (const k of keys) if (!cache.has(keyString(k))) missing.set(keyString(k), k);
+    if (missing.size > 0) await load([...missing.values()]);
+    return keys.map((k) => {
+      const id = cache.get(keyString(k));
+      if (id === undefined) throw new Error(`ledger account ${keyString(k)} could not be created`);
+      return id;
+    });
+  };
+  const load = async (keys: AccountKey[]) => {
+    const rows = keys.map((k) => ({ id: newId(), k }));
+    await sql`
+      INSERT INTO ledger_accounts (id, asset, owner_type, owner_id, kind, floor)
+      SELECT * FROM unnest(${rows.map((r) => r.id)}::uuid[], ${rows.map((r) => r.k.asset)}::text[],
+        ${rows.map((r) => r.k.ownerType)}::text[], ${rows.map((r) => r.k.ownerId)}::uuid[],
+        ${rows.map((r) => r.k.kind)}::text[], ${rows.map((r) => floorFor(r.k.ownerType))}::int8[])
+      ON CONFLICT (owner_type, owner_id, kind, asset) DO NOTHING`.execute(db);
+    const found = await sql<{
+      id: string;
+      owner_type: OwnerType;
+      owner_id: string;
+      kind: string;
+      asset: string;
+    }>`
+      SELECT a.id, a.owner_type, a.owner_id, a.kind, a.asset FROM ledger_accounts a
+      JOIN unnest(${keys.map((k) => k.ownerType)}::text[], ${keys.map((k) => k.ownerId)}::uuid[],
+        ${keys.map((k) => k.kind)}::text[], ${keys.map((k) => k.asset)}::text[]) AS w(owner_type, owner_id, kind, asset)
+      USING (owner_type, owner_id, kind, asset)`.execute(db);
+    if (cache.size + found.rows.length > cacheMax) cache.clear();
+    for (const r of found.rows) {
+      cache.set(
+        keyString({ ownerType: r.owner_type, ownerId: r.owner_id, kind: r.kind, asset: r.asset }),
+        r.id,
+      );
+    }
+  };
+  return { ids, id: async (key) => (await ids([key]))[0] ?? '' };
+}
+
+export function memberPointsKey(memberId: string): AccountKey {
+  return { ownerType: 'member', ownerId: memberId, kind: 'member_points', asset: pointsAsset };
+}
+
+export function partnerPointsKey(
+  partnerId: string,
+  kind: 'partner_issued' | 'partner_redeemed' | 'partner_breakage',
+): AccountKey {
+  return { ownerType: 'partner', ownerId: partnerId, kind, asset: pointsAsset };
+}

@@ -1,0 +1,24 @@
+export {
+  type AccountKey,
+  hubOwnerId,
+  memberPointsKey,
+  type OwnerType,
+  partnerPointsKey,
+  pointsAsset,
+} from './accounts.ts';
+export type { AccrualInput, AccrualOutcome, AccrualResult } from './accrual.ts';
+export type { CaptureInput, VoidInput } from './holds.ts';
+export { createLedger, type Ledger, ledgerJobs } from './ledger.ts';
+export type { LotTake } from './lots.ts';
+export type { MemberPoints, StatementLine, StatementPage } from './queries.ts';
+export type { Replayable } from './requests.ts';
+export type { ReverseInput, ReverseOutcome } from './reversal.ts';
+export type {
+  ExtraPostings,
+  HoldInput,
+  HoldOutcome,
+  RedeemInput,
+  SpendOutcome,
+} from './spending.ts';
+export { type LedgerFault, verifyLedger } from './verify.ts';
+export { type AccrualWriterOptions, accrualWriterDefaults } from './writer.ts';

@@ -1,0 +1,89 @@
+import type { Clock, Db, JobDefinition, Logger } from '../platform/index.ts';
+import { createAccountDirectory } from './accounts.ts';
+import {
+  type AccrualInput,
+  type AccrualResult,
+  type PendingAccrual,
+  prepareAccrual,
+  writeAccrualBatch,
+} from './accrual.ts';
+import { expireLots } from './expiry.ts';
+import { capture, expireHolds, voidHold } from './holds.ts';
+import { accountStatement, balanceAsOf, memberPoints } from './queries.ts';
+import type { LedgerDeps } from './requests.ts';
+import { reverse } from './reversal.ts';
+import { hold, redeem } from './spending.ts';
+import { verifyLedger } from './verify.ts';
+import { type AccrualWriterOptions, createAccrualWriter } from './writer.ts';
+
+type Tail<F> = F extends (deps: LedgerDeps, ...rest: infer R) => infer Out
+  ? (...rest: R) => Out
+  : never;
+
+/**
+ * The ledger of one hub process: every operation, bound to the database and clock, with one
+ * group-commit writer for accruals. Build it once at start-up; close it at shutdown.
+ */
+export function createLedger(
+  ctx: { db: Db; clock: Clock; logger: Logger },
+  writerOptions: Partial<AccrualWriterOptions> = {},
+) {
+  const deps: LedgerDeps = {
+    db: ctx.db,
+    accounts: createAccountDirectory(ctx.db),
+    clock: ctx.clock,
+  };
+  const writeBatch = (items: PendingAccrual[]) => writeAccrualBatch(deps, items);
+  const writer = createAccrualWriter(writeBatch, ctx.logger, writerOptions);
+  const bind = <F extends (deps: LedgerDeps, ...rest: never[]) => unknown>(f: F) =>
+    ((...rest: never[]) => f(deps, ...rest)) as Tail<F>;
+  return {
+    /** Accrual through the group-commit writer (the hot path). */
+    accrue: writer.accrue,
+    /** Accrual in a transaction of its own: the baseline the writer is measured against. */
+    accrueAlone: (input: AccrualInput): Promise<AccrualResult> =>
+      new Promise((resolve, reject) => {
+        let hash: string;
+        try {
+          hash = prepareAccrual(input);
+        } catch (error) {
+          reject(error);
+          return;
+        }
+        writeBatch([{ input, hash, resolve, reject }]).catch(reject);
+      }),
+    redeem: bind(redeem),
+    hold: bind(hold),
+    capture: bind(capture),
+    voidHold: bind(voidHold),
+    reverse: bind(reverse),
+    expireLots: bind(expireLots),
+    expireHolds: bind(expireHolds),
+    memberPoints: (memberId: string) => memberPoints(ctx.db, memberId),
+    balanceAsOf: (accountId: string, at: Date) => balanceAsOf(ctx.db, accountId, at),
+    accountStatement: (accountId: string, range: Parameters<typeof accountStatement>[2]) =>
+      accountStatement(ctx.db, accountId, range),
+    accountId: deps.accounts.id,
+    verify: () => verifyLedger(ctx.db),
+    writerStats: writer.stats,
+    close: writer.close,
+  };
+}
+
+export type Ledger = ReturnType<typeof createLedger>;
+
+/** Background jobs of the ledger: holds past their deadline void themselves; lots expire. */
+export function ledgerJobs(ledger: Ledger): JobDefinition[] {
+  return [
+    {
+      queue: 'ledger-expire-holds',
+      schedule: { everyMs: 15_000 },
+      process: async () => ({ expired: await ledger.expireHolds() }),
+    },
+    {
+      queue: 'ledger-expire-lots',
+      schedule: { everyMs: 60_000 },
+      process: async () => ({ expired: await ledger.expireLots() }),
+    },
+  ];
+}

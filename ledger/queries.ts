@@ -1,0 +1,115 @@
+import { sql } from 'kysely';
+import { AppError, type Db } from '../platform/index.ts';
+import { memberPointsKey } from './accounts.ts';
+
+export type MemberPoints = { balance: number; held: number; available: number };
+
+/** A member's points now: balance, held by open holds, and what can be spent. */
+export async function memberPoints(db: Db, memberId: string): Promise<MemberPoints> {
+  const k = memberPointsKey(memberId);
+  const row = await db
+    .selectFrom('ledger_accounts')
+    .select(['balance', 'held'])
+    .where('owner_type', '=', k.ownerType)
+    .where('owner_id', '=', k.ownerId)
+    .where('kind', '=', k.kind)
+    .where('asset', '=', k.asset)
+    .executeTakeFirst();
+  const balance = row?.balance ?? 0;
+  const held = row?.held ?? 0;
+  return { balance, held, available: balance - held };
+}
+
+/** An account's balance as it stood at an instant: the sum of its postings booked until then. */
+export async function balanceAsOf(db: Db, accountId: string, at: Date): Promise<number> {
+  const { rows } = await sql<{ balance: number }>`
+    SELECT coalesce(sum(amount), 0)::int8 AS balance FROM ledger_postings
+    WHERE account_id = ${accountId}::uuid AND booked_at <= ${at.toISOString()}::timestamptz`.execute(
+    db,
+  );
+  return rows[0]?.balance ?? 0;
+}
+
+export type StatementLine = {
+  postingId: number;
+  entryId: string;
+  kind: string;
+  bookedAt: string;
+  amount: number;
+  balanceAfter: number;
+  metadata: Record<string, unknown>;
+};
+
+export type StatementPage = {
+  openingBalance: number;
+  lines: StatementLine[];
+  nextCursor: string | null;
+};
+
+export const statementPageSizeMax = 500;
+
+/**
+ * An account's entries over [from, to), oldest first, paged by an opaque cursor. Each line
+ * carries the running balance, computed from the opening balance of the range.
+ */
+export async function accountStatement(
+  db: Db,
+  accountId: string,
+  range: { from: Date; to: Date; cursor?: string | null; limit?: number },
+): Promise<StatementPage> {
+  const limit = Math.min(range.limit ?? 100, statementPageSizeMax);
+  const after = range.cursor ? decodeCursor(range.cursor) : 0;
+  const { rows: opening } = await sql<{ balance: number }>`
+    SELECT coalesce(sum(amount), 0)::int8 AS balance FROM ledger_postings WHERE account_id = ${accountId}::uuid
+    AND (booked_at < ${range.from.toISOString()}::timestamptz
+      OR (booked_at < ${range.to.toISOString()}::timestamptz AND booked_at >= ${range.from.toISOString()}::timestamptz AND id <= ${after}::int8))`.execute(
+    db,
+  );
+  const { rows } = await sql<{
+    id: number;
+    entry_id: string;
+    kind: string;
+    booked_at: Date;
+    amount: number;
+    metadata: Record<string, unknown>;
+  }>`
+    SELECT p.id, p.entry_id, e.kind, p.booked_at, p.amount, e.metadata FROM ledger_postings p
+    JOIN ledger_entries e ON e.id = p.entry_id
+    WHERE p.account_id = ${accountId}::uuid AND p.booked_at >= ${range.from.toISOString()}::timestamptz
+      AND p.booked_at < ${range.to.toISOString()}::timestamptz AND p.id > ${after}::int8
+    ORDER BY p.id LIMIT ${limit + 1}`.execute(db);
+  let running = opening[0]?.balance ?? 0;
+  const lines = rows.slice(0, limit).map((r) => {
+    running += r.amount;
+    return {
+      postingId: r.id,
+      entryId: r.entry_id,
+      kind: r.kind,
+      bookedAt: r.booked_at.toISOString(),
+      amount: r.amount,
+      balanceAfter: running,
+      metadata: r.metadata,
+    };
+  });
+  const last = lines.at(-1);
+  return {
+    openingBalance: opening[0]?.balance ?? 0,
+    lines,
+    nextCursor: rows.length > limit && last ? encodeCursor(last.postingId) : null,
+  };
+}
+
+function encodeCursor(postingId: number): string {
+  return Buffer.from(`p:${postingId}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): number {
+  const match = /^p:(\d{1,18})$/.exec(Buffer.from(cursor, 'base64url').toString());
+  const id = match ? Number(match[1]) : Number.NaN;
+  if (!Number.isSafeInteger(id)) {
+    throw new AppError('validation_failed', 'The cursor is not valid.', {
+      fields: [{ field: 'cursor', reason: 'not a cursor from a previous page' }],
+    });
+  }
+  return id;
+}

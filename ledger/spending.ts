@@ -1,0 +1,201 @@
+import { sql } from 'kysely';
+import { AppError, newId } from '../platform/index.ts';
+import { type AccountKey, memberPointsKey, partnerPointsKey, pointsAsset } from './accounts.ts';
+import { appendEntries, lockAccounts, type PostingSpec, requestHash, type Tx } from './journal.ts';
+import {
+  adjustLots,
+  type LotTake,
+  movementsOf,
+  perIssuer,
+  recordMovements,
+  spendableLots,
+  sumTakes,
+  takeOldestFirst,
+} from './lots.ts';
+import { type Decision, idempotent, type LedgerDeps, type Replayable, reject } from './requests.ts';
+import { validateKey, validatePoints } from './validate.ts';
+
+/**
+ * Postings in another asset that must be written with a redemption, in the same entry and
+ * transaction (settlement's clearing obligations: who owes whom for the points just spent).
+ */
+export type ExtraPostings = (
+  takes: LotTake[],
+  acceptorPartnerId: string,
+) => Array<{ key: AccountKey; amount: number }>;
+
+export type RedeemInput = {
+  /** The accepting partner (whose counter takes the points); owner of the idempotency key. */
+  partnerId: string;
+  memberId: string;
+  points: number;
+  idempotencyKey: string;
+  metadata?: Record<string, unknown>;
+  extraPostings?: ExtraPostings;
+};
+
+export type SpendOutcome = { entryId: string; points: number; lots: LotTake[]; bookedAt: string };
+
+/** Writes the entry that spends points from lots: member down, each issuer's redeemed account up. */
+export async function bookSpend(
+  deps: LedgerDeps,
+  tx: Tx,
+  spend: {
+    kind: string;
+    partnerId: string;
+    memberId: string;
+    memberAccount: string;
+    takes: LotTake[];
+    releasedHeld: Map<string, number>;
+    metadata?: Record<string, unknown>;
+    extra?: ExtraPostings;
+  },
+): Promise<SpendOutcome> {
+  const issuers = [...perIssuer(spend.takes)];
+  const extras = spend.extra?.(spend.takes, spend.partnerId) ?? [];
+  const issuerAccounts = await deps.accounts.ids(
+    issuers.map(([p]) => partnerPointsKey(p, 'partner_redeemed')),
+  );
+  const extraAccounts = await deps.accounts.ids(extras.map((e) => e.key));
+  // The member's account is already locked; partner and hub accounts follow in the global order.
+  await lockAccounts(tx, [...issuerAccounts, ...extraAccounts]);
+  const points = sumTakes(spend.takes);
+  const postings: PostingSpec[] = [
+    { accountId: spend.memberAccount, asset: pointsAsset, amount: -points },
+    ...issuers.map(([, n], i) => ({
+      accountId: issuerAccounts[i] ?? '',
+      asset: pointsAsset,
+      amount: n,
+    })),
+    ...extras
+      .filter((e) => e.amount !== 0)
+      .map((e, i) => ({ accountId: extraAccounts[i] ?? '', asset: e.key.asset, amount: e.amount })),
+  ];
+  const entryId = newId();
+  const bookedAt = deps.clock.now();
+  await adjustLots(
+    tx,
+    spend.takes.map((t) => ({
+      lotId: t.lotId,
+      remainingDelta: -t.points,
+      heldDelta: -(spend.releasedHeld.get(t.lotId) ?? 0),
+    })),
+  );
+  await appendEntries(tx, [
+    {
+      id: entryId,
+      kind: spend.kind,
+      bookedAt,
+      partnerId: spend.partnerId,
+      memberId: spend.memberId,
+      metadata: spend.metadata,
+      postings,
+    },
+  ]);
+  await recordMovements(tx, movementsOf(entryId, spend.takes, 1));
+  return { entryId, points, lots: spend.takes, bookedAt: bookedAt.toISOString() };
+}
+
+/** One-step redemption at a counter: the member's oldest unexpired points first. */
+export async function redeem(
+  deps: LedgerDeps,
+  input: RedeemInput,
+): Promise<Replayable<SpendOutcome>> {
+  validatePoints(input.points, 'points');
+  validateKey(input.idempotencyKey);
+  const { partnerId, memberId, points, metadata } = input;
+  const hash = requestHash({ op: 'redeem', partnerId, memberId, points, metadata });
+  const memberAccount = await deps.accounts.id(memberPointsKey(memberId));
+  return idempotent(
+    deps.db,
+    { ownerId: partnerId, key: input.idempotencyKey, hash },
+    async (tx): Promise<Decision<SpendOutcome>> => {
+      await lockAccounts(tx, [memberAccount]);
+      const lots = await spendableLots(tx, memberAccount, deps.clock.now());
+      const takes = takeOldestFirst(lots, points);
+      if (!takes)
+        return reject(
+          'insufficient_points',
+          `The member has ${lots.reduce((s, l) => s + l.spendable, 0)} points available, ${points} asked.`,
+        );
+      const ok = await bookSpend(deps, tx, {
+        kind: 'redemption',
+        partnerId,
+        memberId,
+        memberAccount,
+        takes,
+        releasedHeld: new Map(),
+        metadata,
+        extra: input.extraPostings,
+      });
+      return { ok, entryId: ok.entryId };
+    },
+  );
+}
+
+export type HoldInput = {
+  partnerId: string;
+  memberId: string;
+  points: number;
+  idempotencyKey: string;
+  expiresAt: Date;
+  metadata?: Record<string, unknown>;
+};
+
+export type HoldOutcome = { holdId: string; points: number; expiresAt: string };
+
+/** Reserves points (oldest lots first) until captured, voided, or its deadline passes. */
+export async function hold(deps: LedgerDeps, input: HoldInput): Promise<Replayable<HoldOutcome>> {
+  validatePoints(input.points, 'points');
+  validateKey(input.idempotencyKey);
+  const { partnerId, memberId, points, expiresAt, metadata } = input;
+  const now = deps.clock.now();
+  if (!(expiresAt > now)) {
+    throw new AppError('validation_failed', 'expiresAt must be in the future', {
+      fields: [{ field: 'expiresAt', reason: 'must be in the future' }],
+    });
+  }
+  const hash = requestHash({ op: 'hold', partnerId, memberId, points, expiresAt, metadata });
+  const memberAccount = await deps.accounts.id(memberPointsKey(memberId));
+  return idempotent(
+    deps.db,
+    { ownerId: partnerId, key: input.idempotencyKey, hash },
+    async (tx): Promise<Decision<HoldOutcome>> => {
+      await lockAccounts(tx, [memberAccount]);
+      const lots = await spendableLots(tx, memberAccount, now);
+      const takes = takeOldestFirst(lots, points);
+      if (!takes)
+        return reject(
+          'insufficient_points',
+          `The member has ${lots.reduce((s, l) => s + l.spendable, 0)} points available, ${points} asked.`,
+        );
+      const holdId = newId();
+      await adjustLots(
+        tx,
+        takes.map((t) => ({ lotId: t.lotId, remainingDelta: 0, heldDelta: t.points })),
+      );
+      await sql`UPDATE ledger_accounts SET held = held + ${points}::int8 WHERE id = ${memberAccount}::uuid`.execute(
+        tx,
+      );
+      await tx
+        .insertInto('ledger_holds')
+        .values({
+          id: holdId,
+          account_id: memberAccount,
+          member_id: memberId,
+          partner_id: partnerId,
+          amount: points,
+          status: 'active',
+          created_at: now,
+          expires_at: expiresAt,
+          metadata: metadata ?? {},
+        })
+        .execute();
+      await tx
+        .insertInto('ledger_hold_lots')
+        .values(takes.map((t) => ({ hold_id: holdId, lot_id: t.lotId, points: t.points })))
+        .execute();
+      return { ok: { holdId, points, expiresAt: expiresAt.toISOString() }, entryId: null };
+    },
+  );
+}

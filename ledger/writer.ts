@@ -1,0 +1,121 @@
+import { AppError, type Logger } from '../platform/index.ts';
+import {
+  type AccrualInput,
+  type AccrualResult,
+  type PendingAccrual,
+  prepareAccrual,
+} from './accrual.ts';
+
+export type AccrualWriterOptions = {
+  /** Most accruals written in one transaction. */
+  batchSizeMax: number;
+  /** How long the first accrual of a batch waits for company before the batch is written. */
+  lingerMs: number;
+  /** Most accruals waiting for a batch; beyond it callers are refused at once (503). */
+  queueMax: number;
+  /** Batches being written at once (each on its own connection). */
+  batchesInFlightMax: number;
+};
+
+export const accrualWriterDefaults: AccrualWriterOptions = {
+  batchSizeMax: 1000,
+  lingerMs: 2,
+  queueMax: 20_000,
+  batchesInFlightMax: 2,
+};
+
+export type AccrualWriter = {
+  accrue(input: AccrualInput): Promise<AccrualResult>;
+  /** Stops taking accruals, writes what is queued, waits for batches in flight. */
+  close(): Promise<void>;
+  stats(): { queued: number; inFlight: number; batchesWritten: number };
+};
+
+/**
+ * Group commit for the accrual hot path: concurrent calls are queued in process and written
+ * together, one transaction per batch. Nobody is answered before their batch commits.
+ */
+export function createAccrualWriter(
+  writeBatch: (items: PendingAccrual[]) => Promise<void>,
+  logger: Logger,
+  options: Partial<AccrualWriterOptions> = {},
+): AccrualWriter {
+  const o = { ...accrualWriterDefaults, ...options };
+  let queue: PendingAccrual[] = [];
+  let inFlight = 0;
+  let batchesWritten = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let closing = false;
+  const idle: Array<() => void> = [];
+
+  const settleIdle = () => {
+    if (inFlight === 0 && queue.length === 0) for (const done of idle.splice(0)) done();
+  };
+
+  const flush = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    while (queue.length > 0 && inFlight < o.batchesInFlightMax) {
+      const batch = queue.slice(0, o.batchSizeMax);
+      queue = queue.slice(batch.length);
+      inFlight += 1;
+      writeBatch(batch)
+        .catch((error: unknown) => {
+          logger.error(
+            { err: error, size: batch.length },
+            'accrual batch failed; every caller in it is told',
+          );
+          const failure = new AppError(
+            'unavailable',
+            'The accrual could not be written; retry with the same idempotency key.',
+          );
+          for (const item of batch) item.reject(failure);
+        })
+        .finally(() => {
+          inFlight -= 1;
+          batchesWritten += 1;
+          if (queue.length >= o.batchSizeMax || (queue.length > 0 && closing)) flush();
+          else if (queue.length > 0) schedule();
+          settleIdle();
+        });
+    }
+  };
+
+  const schedule = () => {
+    if (timer === undefined) timer = setTimeout(flush, o.lingerMs);
+  };
+
+  return {
+    accrue: (input) => {
+      if (closing)
+        return Promise.reject(
+          new AppError('unavailable', 'The hub is shutting down; retry shortly.'),
+        );
+      if (queue.length >= o.queueMax) {
+        return Promise.reject(
+          new AppError('overloaded', 'Too many accruals are waiting; retry shortly.', {
+            retryAfterSeconds: 1,
+          }),
+        );
+      }
+      let hash: string;
+      try {
+        hash = prepareAccrual(input);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return new Promise<AccrualResult>((resolve, reject) => {
+        queue.push({ input, hash, resolve, reject });
+        if (queue.length >= o.batchSizeMax) flush();
+        else schedule();
+      });
+    },
+    close: async () => {
+      closing = true;
+      flush();
+      if (inFlight > 0 || queue.length > 0)
+        await new Promise<void>((resolve) => idle.push(resolve));
+    },
+    stats: () => ({ queued: queue.length, inFlight, batchesWritten }),
+  };
+}
