@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { SettlementDetailsSchema } from '../partners/index.ts';
+import { BurnRuleSchema, EarnRuleSchema, SettlementDetailsSchema } from '../partners/index.ts';
 import type { Partner, PartnerKey, Store } from '../platform/index.ts';
 
 /** Schemas and views shared by several endpoints; each endpoint file keeps its own input. */
@@ -101,3 +101,13 @@ export function partnerKeyView(k: PartnerKey): z.infer<typeof PartnerKeySchema> 
 export function json<T extends z.ZodType>(schema: T, description: string) {
   return { description, content: { 'application/json': { schema } } };
 }
+
+export const PartnerRulesSchema = z
+  .object({
+    earn: EarnRuleSchema,
+    burn: BurnRuleSchema.extend({
+      pointValueMinor: z.string().openapi({ description: 'alliance-wide: minor units per point' }),
+    }),
+    timeZone: z.string().openapi({ description: 'campaign days are dates in this zone' }),
+  })
+  .openapi('PartnerRules');

@@ -39,6 +39,7 @@ export {
   addStore,
   findPartner,
   getPartner,
+  getPartnerStore,
   listPartners,
   listStores,
   type NewStoreInput,

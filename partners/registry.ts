@@ -137,3 +137,19 @@ export async function listStores(db: Db, partnerId: string): Promise<Store[]> {
     .limit(1000)
     .execute();
 }
+
+/**
+ * A store of this partner, by the hub's id or the partner's own store code; another partner's
+ * store is "not found", like one that does not exist.
+ */
+export async function getPartnerStore(
+  db: Db,
+  partnerId: string,
+  store: { id: string } | { code: string },
+): Promise<Store> {
+  let query = db.selectFrom('stores').selectAll().where('partner_id', '=', partnerId);
+  query = 'id' in store ? query.where('id', '=', store.id) : query.where('code', '=', store.code);
+  const found = await query.executeTakeFirst();
+  if (!found) throw new AppError('not_found', 'No such store.');
+  return found;
+}

@@ -7,6 +7,7 @@ import * as listKeys from './list-keys.ts';
 import * as listPartners from './list-partners.ts';
 import * as listStores from './list-stores.ts';
 import * as onboardPartner from './onboard-partner.ts';
+import * as previewAccrual from './preview-accrual.ts';
 import * as registerKey from './register-key.ts';
 import * as revokeKey from './revoke-key.ts';
 import * as rules from './rules.ts';
@@ -27,6 +28,7 @@ export function adminRoutes(): OpenAPIHono<StaffEnv> {
     listKeys,
     revokeKey,
     rules,
+    previewAccrual,
   ]) {
     endpoint.register(app);
   }

@@ -1,4 +1,4 @@
-import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import {
   BurnRuleSchema,
   EarnRuleSchema,
@@ -8,19 +8,9 @@ import {
   setEarnRule,
 } from '../../partners/index.ts';
 import type { StaffEnv } from '../context.ts';
-import { json, PartnerIdParam, partnerAdminProblems } from '../schemas.ts';
+import { json, PartnerIdParam, PartnerRulesSchema, partnerAdminProblems } from '../schemas.ts';
 
 /** A partner's earn and burn rules: read both, replace either. */
-
-const RulesSchema = z
-  .object({
-    earn: EarnRuleSchema,
-    burn: BurnRuleSchema.extend({
-      pointValueMinor: z.string().openapi({ description: 'alliance-wide: minor units per point' }),
-    }),
-    timeZone: z.string().openapi({ description: 'campaign days are dates in this zone' }),
-  })
-  .openapi('PartnerRules');
 
 export const getRoute = createRoute({
   method: 'get',
@@ -29,7 +19,7 @@ export const getRoute = createRoute({
   summary: 'A partner’s earn and burn rules (defaults where none were set)',
   security: [{ staffToken: [] }],
   request: { params: PartnerIdParam },
-  responses: { 200: json(RulesSchema, 'The rules in force'), ...partnerAdminProblems },
+  responses: { 200: json(PartnerRulesSchema, 'The rules in force'), ...partnerAdminProblems },
 });
 
 export const putEarnRoute = createRoute({
@@ -44,7 +34,7 @@ export const putEarnRoute = createRoute({
     params: PartnerIdParam,
     body: { content: { 'application/json': { schema: EarnRuleSchema } } },
   },
-  responses: { 200: json(RulesSchema, 'The rules in force'), ...partnerAdminProblems },
+  responses: { 200: json(PartnerRulesSchema, 'The rules in force'), ...partnerAdminProblems },
 });
 
 export const putBurnRoute = createRoute({
@@ -57,7 +47,7 @@ export const putBurnRoute = createRoute({
     params: PartnerIdParam,
     body: { content: { 'application/json': { schema: BurnRuleSchema } } },
   },
-  responses: { 200: json(RulesSchema, 'The rules in force'), ...partnerAdminProblems },
+  responses: { 200: json(PartnerRulesSchema, 'The rules in force'), ...partnerAdminProblems },
 });
 
 export function register(app: OpenAPIHono<StaffEnv>): void {

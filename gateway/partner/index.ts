@@ -5,6 +5,7 @@ import { partnerAuth } from '../partner-auth.ts';
 import * as addStore from './add-store.ts';
 import * as listStores from './list-stores.ts';
 import * as me from './me.ts';
+import * as rules from './rules.ts';
 
 /**
  * A router whose every route, including unknown paths, passes the signature check, then the
@@ -20,6 +21,6 @@ export function signedRouter(): OpenAPIHono<PartnerEnv> {
 /** /v1/partner: signed server-to-server calls. */
 export function partnerRoutes(): OpenAPIHono<PartnerEnv> {
   const app = signedRouter();
-  for (const endpoint of [me, listStores, addStore]) endpoint.register(app);
+  for (const endpoint of [me, listStores, addStore, rules]) endpoint.register(app);
   return app;
 }

@@ -201,6 +201,15 @@ describe('earn and burn rules', () => {
     const put = await call('PUT', `${path}/earn`, earn);
     expect(put.status).toBe(200);
     expect(((await put.json()) as { earn: unknown }).earn).toEqual(earn);
+    const preview = await call('POST', `${path}/earn/preview`, {
+      amountMinor: 10_000,
+      lines: [{ category: 'tea', amountMinor: 5_000 }],
+      tier: 'gold',
+      paidMember: true,
+      at: '2026-12-08T10:00:00+08:00',
+    });
+    // (5000 x 0.02 + 5000 x 0.01) x 1.5 x 2 x 2 = 900
+    expect(await preview.json()).toMatchObject({ points: 900, basePoints: 150, capped: false });
     const burn = await call('PUT', `${path}/burn`, { maxShare: '0.3' });
     expect(await burn.json()).toMatchObject({
       burn: { maxShare: '0.3' },

@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../gateway/index.ts';
-import { listStores, revokePartnerKey, updatePartner } from '../../partners/index.ts';
+import {
+  getPartnerStore,
+  listStores,
+  revokePartnerKey,
+  updatePartner,
+} from '../../partners/index.ts';
 import { manualClock } from '../../platform/index.ts';
 import { createTestHub, type TestHub } from '../support/hub.ts';
 import {
@@ -28,6 +33,7 @@ type SignedRoute = {
 const signedRoutes: SignedRoute[] = [
   { method: 'GET', path: '/v1/partner/me', okStatus: 200 },
   { method: 'GET', path: '/v1/partner/stores', okStatus: 200 },
+  { method: 'GET', path: '/v1/partner/rules', okStatus: 200 },
   {
     method: 'POST',
     path: '/v1/partner/stores',
@@ -258,6 +264,13 @@ describe('partner scoping', () => {
     });
     const { stores } = (await res.json()) as { stores: { code: string }[] };
     expect(stores.map((s) => s.code)).not.toContain(code);
+    // The seam for the counter endpoints: another partner's store is simply not found.
+    const bobStore = (await made.json()) as { id: string };
+    const db = hub.services.db;
+    expect((await getPartnerStore(db, bob.partner.id, { code })).id).toBe(bobStore.id);
+    await expect(getPartnerStore(db, alice.partner.id, { id: bobStore.id })).rejects.toThrow(
+      'No such store.',
+    );
   });
 
   it('answers GET /v1/partner/me with the signing partner', async () => {
