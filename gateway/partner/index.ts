@@ -18,7 +18,11 @@ export function signedRouter(): OpenAPIHono<PartnerEnv> {
   return app;
 }
 
-/** /v1/partner: signed server-to-server calls. */
+/**
+ * /v1/partner: signed server-to-server calls. A new endpoint is one file exporting `route` and
+ * `register`, one entry below, and one line in the signedRoutes list of
+ * tests/integration/partner-signature.test.ts (which then runs every signature failure on it).
+ */
 export function partnerRoutes(): OpenAPIHono<PartnerEnv> {
   const app = signedRouter();
   for (const endpoint of [me, listStores, addStore, rules]) endpoint.register(app);
