@@ -1,9 +1,13 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { requestId } from 'hono/request-id';
 import { AppError, type Services } from '../platform/index.ts';
+import { adminRoutes } from './admin/index.ts';
 import type { HubEnv } from './context.ts';
+import { docsRoutes } from './docs.ts';
 import { healthRoutes } from './health.ts';
+import { partnerRoutes } from './partner/index.ts';
 import { fieldsFromZod, onError, problemResponse } from './problem.ts';
+import { wellKnownRoutes } from './well-known.ts';
 
 /**
  * The whole HTTP surface of the hub. Routers per audience are mounted here, so this file reads
@@ -34,6 +38,23 @@ export function createApp(services: Services): OpenAPIHono<HubEnv> {
   );
 
   app.route('/', healthRoutes());
+  app.route('/', wellKnownRoutes());
+  app.route('/', docsRoutes());
+  app.route('/v1/admin', adminRoutes());
+  app.route('/v1/partner', partnerRoutes());
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'staffToken', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'A staff API token (npm run staff -- create)',
+  });
+  app.openAPIRegistry.registerComponent('securitySchemes', 'partnerSignature', {
+    type: 'apiKey',
+    in: 'header',
+    name: 'Hub-Signature',
+    description:
+      'A detached JWS over the request, with Hub-Partner, Hub-Timestamp and Hub-Nonce: see docs/signing.md',
+  });
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -1,3 +1,13 @@
 export { createApp } from './app.ts';
-export type { HubEnv } from './context.ts';
+export type { HubEnv, PartnerEnv, StaffEnv } from './context.ts';
+export { idempotency } from './idempotency.ts';
+export { signedRouter } from './partner/index.ts';
+export { receiptHeaders } from './receipts.ts';
 export { type RunningGateway, startGateway } from './server.ts';
+export {
+  createStaff,
+  issueStaffToken,
+  requireStaff,
+  revokeStaffTokens,
+  staffRoles,
+} from './staff.ts';

@@ -1,4 +1,5 @@
 import { type ServerType, serve } from '@hono/node-server';
+import { listenForPartnerChanges } from '../partners/index.ts';
 import type { Services } from '../platform/index.ts';
 import { createApp } from './app.ts';
 
@@ -10,20 +11,27 @@ export type RunningGateway = {
 
 export async function startGateway(services: Services): Promise<RunningGateway> {
   const app = createApp(services);
+  // Revocations and suspensions made by any process reach this one's key cache at once.
+  const partnerChanges = await listenForPartnerChanges(services);
   const { host, port } = services.config;
-  const server: ServerType = await new Promise((resolve, reject) => {
+  const server: ServerType = await new Promise<ServerType>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s));
     s.once('error', reject);
+  }).catch(async (error: unknown) => {
+    await partnerChanges.close();
+    throw error;
   });
   const address = server.address();
   const boundPort = typeof address === 'object' && address ? address.port : port;
   return {
     url: `http://${host}:${boundPort}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
+    stop: async () => {
+      await new Promise<void>((resolve) => {
         server.close(() => resolve());
         // Idle keep-alive sockets would hold close() open; busy ones finish their request first.
         if ('closeIdleConnections' in server) server.closeIdleConnections();
-      }),
+      });
+      await partnerChanges.close();
+    },
   };
 }

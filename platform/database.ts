@@ -14,6 +14,8 @@ export interface AllianceTable {
   name: string;
   currency: Generated<string>;
   time_zone: Generated<string>;
+  /** Value of one point in minor currency units, an exact decimal string ('1' = 1 fen). */
+  point_value_minor: Generated<string>;
   created_at: CreatedAt;
 }
 
@@ -28,6 +30,8 @@ export interface PartnersTable {
     Record<string, unknown> | undefined,
     Record<string, unknown>
   >;
+  /** Requests per minute; NULL means the hub's default. */
+  rate_limit_per_minute: ColumnType<number | null, number | null | undefined, number | null>;
   created_at: CreatedAt;
 }
 
@@ -56,6 +60,55 @@ export interface HubKeysTable {
   status: 'active' | 'retiring' | 'retired';
   created_at: CreatedAt;
   retired_at: Date | null;
+}
+
+/** A partner's public signing key (JWK); the private half stays with the partner. */
+export interface PartnerKeysTable {
+  partner_id: string;
+  kid: string;
+  alg: 'EdDSA' | 'ES256';
+  public_jwk: Json;
+  status: Generated<'active' | 'revoked'>;
+  created_at: CreatedAt;
+  revoked_at: Date | null;
+}
+
+/** One Idempotency-Key of one partner: its claim, then the answer to give every retry. */
+export interface IdempotencyKeysTable {
+  partner_id: string;
+  key: string;
+  request_hash: string;
+  state: 'in_progress' | 'done';
+  lease_id: string;
+  locked_at: Date;
+  response_status: number | null;
+  response_headers: Json<Record<string, string> | null>;
+  response_body: string | null;
+  created_at: Date;
+  completed_at: Date | null;
+}
+
+export interface StaffTable {
+  id: string;
+  name: string;
+  role: 'admin' | 'finance';
+  status: Generated<'active' | 'disabled'>;
+  created_at: CreatedAt;
+}
+
+export interface StaffTokensTable {
+  id: string;
+  staff_id: string;
+  token_sha256: string;
+  created_at: CreatedAt;
+  revoked_at: Date | null;
+}
+
+export interface PartnerRulesTable {
+  partner_id: string;
+  earn_rule: Json<Record<string, unknown> | null>;
+  burn_rule: Json<Record<string, unknown> | null>;
+  updated_at: ColumnType<Date, Date | undefined, Date>;
 }
 
 export interface LedgerAccountsTable {
@@ -157,8 +210,16 @@ export interface Database {
   partners: PartnersTable;
   stores: StoresTable;
   members: MembersTable;
+  partner_keys: PartnerKeysTable;
+  idempotency_keys: IdempotencyKeysTable;
+  staff: StaffTable;
+  staff_tokens: StaffTokensTable;
+  partner_rules: PartnerRulesTable;
 }
 
 export type Partner = Selectable<PartnersTable>;
 export type Store = Selectable<StoresTable>;
 export type Member = Selectable<MembersTable>;
+export type PartnerKey = Selectable<PartnerKeysTable>;
+export type IdempotencyKey = Selectable<IdempotencyKeysTable>;
+export type Staff = Selectable<StaffTable>;

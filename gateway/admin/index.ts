@@ -1,0 +1,36 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { StaffEnv } from '../context.ts';
+import { requireStaff } from '../staff.ts';
+import * as addStore from './add-store.ts';
+import * as getPartner from './get-partner.ts';
+import * as listKeys from './list-keys.ts';
+import * as listPartners from './list-partners.ts';
+import * as listStores from './list-stores.ts';
+import * as onboardPartner from './onboard-partner.ts';
+import * as previewAccrual from './preview-accrual.ts';
+import * as registerKey from './register-key.ts';
+import * as revokeKey from './revoke-key.ts';
+import * as rules from './rules.ts';
+import * as updatePartner from './update-partner.ts';
+
+/** /v1/admin: the hub operator's API; every route needs a staff token with the admin role. */
+export function adminRoutes(): OpenAPIHono<StaffEnv> {
+  const app = new OpenAPIHono<StaffEnv>();
+  app.use('*', requireStaff('admin'));
+  for (const endpoint of [
+    onboardPartner,
+    listPartners,
+    getPartner,
+    updatePartner,
+    addStore,
+    listStores,
+    registerKey,
+    listKeys,
+    revokeKey,
+    rules,
+    previewAccrual,
+  ]) {
+    endpoint.register(app);
+  }
+  return app;
+}

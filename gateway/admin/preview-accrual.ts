@@ -1,0 +1,74 @@
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { computeAccrual, getPartner, getPartnerRules } from '../../partners/index.ts';
+import type { StaffEnv } from '../context.ts';
+import { json, PartnerIdParam, partnerAdminProblems } from '../schemas.ts';
+
+const amount = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
+const PreviewSchema = z
+  .object({
+    amountMinor: amount,
+    lines: z
+      .array(z.object({ category: z.string().min(1).max(64), amountMinor: amount }).strict())
+      .max(500)
+      .optional(),
+    tier: z.string().min(1).max(64).nullable().default(null),
+    paidMember: z.boolean().default(false),
+    at: z.iso.datetime({ offset: true }).optional().openapi({ description: 'default: now' }),
+  })
+  .strict();
+
+const AccrualSchema = z
+  .object({
+    points: z.number().int(),
+    basePoints: z.number().int(),
+    lines: z.array(
+      z.object({
+        category: z.string().nullable(),
+        amountMinor: z.number().int(),
+        rate: z.string(),
+      }),
+    ),
+    multipliers: z.array(
+      z.object({
+        source: z.enum(['tier', 'paid-member', 'campaign']),
+        name: z.string(),
+        value: z.string(),
+      }),
+    ),
+    capped: z.boolean(),
+    explanation: z.string(),
+  })
+  .openapi('Accrual');
+
+export const route = createRoute({
+  method: 'post',
+  path: '/partners/{partnerId}/rules/earn/preview',
+  tags: ['admin'],
+  summary: 'What the partner’s earn rule would award for a purchase (nothing is booked)',
+  security: [{ staffToken: [] }],
+  request: {
+    params: PartnerIdParam,
+    body: { content: { 'application/json': { schema: PreviewSchema } } },
+  },
+  responses: {
+    200: json(AccrualSchema, 'The points and the rule that gave them'),
+    ...partnerAdminProblems,
+  },
+});
+
+export function register(app: OpenAPIHono<StaffEnv>): void {
+  app.openapi(route, async (c) => {
+    const { db, clock } = c.get('services');
+    const partner = await getPartner(db, c.req.valid('param').partnerId);
+    const rules = await getPartnerRules(db, partner.id);
+    const input = c.req.valid('json');
+    const accrual = computeAccrual(
+      rules.earn,
+      { amountMinor: input.amountMinor, lines: input.lines },
+      { tier: input.tier, paidMember: input.paidMember },
+      { instant: input.at ? new Date(input.at) : clock.now(), timeZone: rules.timeZone },
+    );
+    return c.json(accrual, 200);
+  });
+}

@@ -1,0 +1,50 @@
+import type { MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { bodyDigest, takeRateLimit, verifyPartnerRequest } from '../partners/index.ts';
+import { AppError } from '../platform/index.ts';
+import type { PartnerEnv } from './context.ts';
+
+/** The largest signed request body the hub reads (a batch accrual fits well below). */
+export const partnerBodyMaxBytes = 1024 * 1024;
+
+export function pathWithQuery(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.pathname}${parsed.search}`;
+}
+
+const limitBody = bodyLimit({
+  maxSize: partnerBodyMaxBytes,
+  onError: () => {
+    throw new AppError(
+      'payload_too_large',
+      `Request bodies are limited to ${partnerBodyMaxBytes} bytes.`,
+    );
+  },
+});
+
+/**
+ * Every /v1/partner/* request: the body is read once (bounded), its digest and the signature
+ * are checked (docs/signing.md), and the verified partner is put on the context.
+ */
+const verifySignature: MiddlewareHandler<PartnerEnv> = async (c, next) => {
+  const body = new Uint8Array(await c.req.arrayBuffer());
+  const partner = await verifyPartnerRequest(c.get('services'), {
+    method: c.req.method,
+    pathWithQuery: pathWithQuery(c.req.url),
+    headers: (name) => c.req.header(name),
+    body,
+  });
+  c.set('partner', partner);
+  c.set('bodyDigest', bodyDigest(body));
+  c.set('logger', c.get('logger').child({ partnerId: partner.id }));
+  await next();
+};
+
+/** After the signature, so that only a partner's own requests count against its limit. */
+const rateLimit: MiddlewareHandler<PartnerEnv> = async (c, next) => {
+  const partner = c.get('partner');
+  await takeRateLimit(c.get('services'), partner.id, partner.rateLimitPerMinute);
+  await next();
+};
+
+export const partnerAuth: MiddlewareHandler<PartnerEnv>[] = [limitBody, verifySignature, rateLimit];

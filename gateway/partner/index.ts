@@ -1,0 +1,30 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { PartnerEnv } from '../context.ts';
+import { idempotency } from '../idempotency.ts';
+import { partnerAuth } from '../partner-auth.ts';
+import * as addStore from './add-store.ts';
+import * as listStores from './list-stores.ts';
+import * as me from './me.ts';
+import * as rules from './rules.ts';
+
+/**
+ * A router whose every route, including unknown paths, passes the signature check, then the
+ * partner's rate limit, then (POST) the Idempotency-Key layer; a handler mounted on it needs
+ * none of that itself.
+ */
+export function signedRouter(): OpenAPIHono<PartnerEnv> {
+  const app = new OpenAPIHono<PartnerEnv>();
+  app.use('*', ...partnerAuth, idempotency);
+  return app;
+}
+
+/**
+ * /v1/partner: signed server-to-server calls. A new endpoint is one file exporting `route` and
+ * `register`, one entry below, and one line in the signedRoutes list of
+ * tests/integration/partner-signature.test.ts (which then runs every signature failure on it).
+ */
+export function partnerRoutes(): OpenAPIHono<PartnerEnv> {
+  const app = signedRouter();
+  for (const endpoint of [me, listStores, addStore, rules]) endpoint.register(app);
+  return app;
+}

@@ -1,0 +1,46 @@
+import { connectRedis, redisKey, type Services } from '../platform/index.ts';
+import { invalidatePartnerCache } from './keys.ts';
+
+/**
+ * Tells every gateway process that a partner's keys or status changed, so that a revocation
+ * or suspension applies everywhere within milliseconds rather than when the cached copy
+ * expires. Redis pub/sub is best effort: a process that misses the message still drops its
+ * copy within keyCacheTtlMs, so that stays the guaranteed bound.
+ */
+
+function channel(services: Services): string {
+  return redisKey(services.config, 'partner-changed');
+}
+
+export async function announcePartnerChange(services: Services, partnerId: string): Promise<void> {
+  invalidatePartnerCache(services.db, partnerId);
+  try {
+    await services.redis.publish(channel(services), partnerId);
+  } catch (error) {
+    services.logger.warn({ err: error, partnerId }, 'partner change not announced; caches expire');
+  }
+}
+
+export type PartnerChangeListener = { close(): Promise<void> };
+
+/** Subscribes this process's key cache to the announcements (one extra Redis connection). */
+export async function listenForPartnerChanges(
+  services: Services,
+  onChange: (partnerId: string) => void = () => {},
+): Promise<PartnerChangeListener> {
+  const subscriber = services.redis.duplicate({ connectionName: 'alliance-hub:partner-changes' });
+  subscriber.on('error', (error) => {
+    services.logger.warn({ err: error }, 'partner change listener: redis error');
+  });
+  subscriber.on('message', (_channel: string, partnerId: string) => {
+    invalidatePartnerCache(services.db, partnerId);
+    onChange(partnerId);
+  });
+  await connectRedis(subscriber);
+  await subscriber.subscribe(channel(services));
+  return {
+    close: async () => {
+      subscriber.disconnect();
+    },
+  };
+}

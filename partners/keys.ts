@@ -1,0 +1,214 @@
+import { type CryptoKey, importJWK, type JWK } from 'jose';
+import { z } from 'zod';
+import { AppError, type Db, type PartnerKey } from '../platform/index.ts';
+
+/**
+ * Partners' public signing keys. Only EdDSA over Ed25519 (OKP) and ES256 over P-256 (EC) are
+ * accepted, and the algorithm is fixed by the key type when it is registered: verification
+ * takes it from here, never from the request.
+ */
+
+export type KeyAlgorithm = 'EdDSA' | 'ES256';
+
+const b64url32 = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'base64url of 32 bytes');
+const kidSchema = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, '1 to 64 of A-Z a-z 0-9 . _ -');
+
+const common = {
+  kid: kidSchema,
+  use: z.literal('sig').optional(),
+  // Present at all means a private key was sent: refused, whatever its value.
+  d: z
+    .unknown()
+    .refine(() => false, 'private keys are refused: register the public key only')
+    .optional(),
+};
+
+export const PublicJwkSchema = z.discriminatedUnion('kty', [
+  z.object({
+    ...common,
+    kty: z.literal('OKP'),
+    crv: z.literal('Ed25519'),
+    x: b64url32,
+    alg: z.enum(['EdDSA', 'Ed25519']).optional(),
+  }),
+  z.object({
+    ...common,
+    kty: z.literal('EC'),
+    crv: z.literal('P-256'),
+    x: b64url32,
+    y: b64url32,
+    alg: z.literal('ES256').optional(),
+  }),
+]);
+export type PublicJwk = z.infer<typeof PublicJwkSchema>;
+
+export function algorithmOf(jwk: PublicJwk): KeyAlgorithm {
+  return jwk.kty === 'OKP' ? 'EdDSA' : 'ES256';
+}
+
+/** The key as the hub stores and publishes it: public members only, nothing passed through. */
+function canonicalJwk(jwk: PublicJwk): JWK {
+  const alg = algorithmOf(jwk);
+  return jwk.kty === 'OKP'
+    ? { kty: 'OKP', crv: 'Ed25519', x: jwk.x, kid: jwk.kid, alg, use: 'sig' }
+    : { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y, kid: jwk.kid, alg, use: 'sig' };
+}
+
+export async function importPublicKey(jwk: JWK, alg: KeyAlgorithm): Promise<CryptoKey> {
+  return (await importJWK(jwk, alg)) as CryptoKey;
+}
+
+export async function registerPartnerKey(
+  db: Db,
+  partnerId: string,
+  jwk: PublicJwk,
+): Promise<PartnerKey> {
+  const stored = canonicalJwk(jwk);
+  const alg = algorithmOf(jwk);
+  try {
+    // A point that is not on the curve fails here, before anything is stored.
+    await importPublicKey(stored, alg);
+  } catch {
+    throw new AppError('validation_failed', 'The key is not a valid public key.', {
+      fields: [{ field: 'jwk', reason: 'not a valid public key' }],
+    });
+  }
+  const inserted = await db
+    .insertInto('partner_keys')
+    .values({ partner_id: partnerId, kid: jwk.kid, alg, public_jwk: { ...stored } })
+    .onConflict((oc) => oc.columns(['partner_id', 'kid']).doNothing())
+    .returningAll()
+    .executeTakeFirst();
+  if (!inserted) {
+    // A kid names one key forever, even after revocation: signatures stay attributable.
+    throw new AppError('conflict', `The partner already has a key "${jwk.kid}".`, {
+      fields: [{ field: 'jwk.kid', reason: 'already taken' }],
+    });
+  }
+  invalidatePartnerCache(db, partnerId);
+  return inserted;
+}
+
+export async function listPartnerKeys(db: Db, partnerId: string): Promise<PartnerKey[]> {
+  return db
+    .selectFrom('partner_keys')
+    .selectAll()
+    .where('partner_id', '=', partnerId)
+    .orderBy('created_at')
+    .limit(100)
+    .execute();
+}
+
+export async function revokePartnerKey(
+  db: Db,
+  partnerId: string,
+  kid: string,
+  at: Date,
+): Promise<PartnerKey> {
+  const revoked = await db
+    .updateTable('partner_keys')
+    .set({ status: 'revoked', revoked_at: at })
+    .where('partner_id', '=', partnerId)
+    .where('kid', '=', kid)
+    .where('status', '=', 'active')
+    .returningAll()
+    .executeTakeFirst();
+  invalidatePartnerCache(db, partnerId);
+  if (revoked) return revoked;
+  const existing = await db
+    .selectFrom('partner_keys')
+    .selectAll()
+    .where('partner_id', '=', partnerId)
+    .where('kid', '=', kid)
+    .executeTakeFirst();
+  if (!existing) throw new AppError('not_found', 'No such key.');
+  return existing;
+}
+
+/** What request verification needs of a partner, held in process between reloads. */
+export type VerifyingPartner = {
+  id: string;
+  code: string;
+  status: 'active' | 'suspended';
+  rateLimitPerMinute: number | null;
+  keys: Map<string, { alg: KeyAlgorithm; key: CryptoKey }>;
+};
+
+type CacheEntry = { loadedAtMs: number; partner: VerifyingPartner | undefined };
+
+/**
+ * How long a process trusts its copy of a partner's keys and status. A revocation or
+ * suspension made by this process applies at once; one made by another process applies
+ * within this bound.
+ */
+export const keyCacheTtlMs = 15_000;
+/** An unknown kid reloads the partner at most this often, so garbage kids cannot flood the db. */
+const unknownKidReloadMs = 1_000;
+const cacheEntriesMax = 10_000;
+const caches = new WeakMap<Db, Map<string, CacheEntry>>();
+
+function cacheFor(db: Db): Map<string, CacheEntry> {
+  let cache = caches.get(db);
+  if (!cache) {
+    cache = new Map();
+    caches.set(db, cache);
+  }
+  return cache;
+}
+
+export function invalidatePartnerCache(db: Db, partnerId: string): void {
+  cacheFor(db).delete(partnerId);
+}
+
+async function loadVerifyingPartner(
+  db: Db,
+  partnerId: string,
+): Promise<VerifyingPartner | undefined> {
+  const partner = await db
+    .selectFrom('partners')
+    .select(['id', 'code', 'status', 'rate_limit_per_minute'])
+    .where('id', '=', partnerId)
+    .executeTakeFirst();
+  if (!partner) return undefined;
+  const rows = await db
+    .selectFrom('partner_keys')
+    .select(['kid', 'alg', 'public_jwk'])
+    .where('partner_id', '=', partnerId)
+    .where('status', '=', 'active')
+    .execute();
+  const keys = new Map<string, { alg: KeyAlgorithm; key: CryptoKey }>();
+  for (const row of rows) {
+    keys.set(row.kid, { alg: row.alg, key: await importPublicKey(row.public_jwk as JWK, row.alg) });
+  }
+  return {
+    id: partner.id,
+    code: partner.code,
+    status: partner.status,
+    rateLimitPerMinute: partner.rate_limit_per_minute,
+    keys,
+  };
+}
+
+/** The partner and its active keys, from the process cache in the steady state. */
+export async function verifyingPartner(
+  db: Db,
+  partnerId: string,
+  kid: string,
+): Promise<VerifyingPartner | undefined> {
+  const cache = cacheFor(db);
+  const now = Date.now();
+  const entry = cache.get(partnerId);
+  const fresh = entry && now - entry.loadedAtMs < keyCacheTtlMs;
+  const knowsKid = entry?.partner?.keys.has(kid) ?? false;
+  if (entry && fresh && (knowsKid || now - entry.loadedAtMs < unknownKidReloadMs)) {
+    return entry.partner;
+  }
+  const partner = await loadVerifyingPartner(db, partnerId);
+  if (cache.size >= cacheEntriesMax) {
+    const oldest = cache.keys().next();
+    if (!oldest.done) cache.delete(oldest.value);
+  }
+  cache.delete(partnerId);
+  cache.set(partnerId, { loadedAtMs: now, partner });
+  return partner;
+}

@@ -1,0 +1,58 @@
+import type { Db } from '../platform/index.ts';
+import {
+  type BurnRule,
+  BurnRuleSchema,
+  defaultBurnRule,
+  defaultEarnRule,
+  type EarnRule,
+  EarnRuleSchema,
+} from './rules.ts';
+
+/** Where the rules live: one row per partner; a partner without one uses the defaults. */
+
+export type PartnerRules = { earn: EarnRule; burn: BurnRule; timeZone: string };
+
+export async function getPartnerRules(db: Db, partnerId: string): Promise<PartnerRules> {
+  const [row, alliance] = await Promise.all([
+    db
+      .selectFrom('partner_rules')
+      .select(['earn_rule', 'burn_rule'])
+      .where('partner_id', '=', partnerId)
+      .executeTakeFirst(),
+    db.selectFrom('alliance').select(['point_value_minor', 'time_zone']).executeTakeFirst(),
+  ]);
+  // Stored documents were validated on the way in; parsing again fills defaults added since.
+  const earn = row?.earn_rule ? EarnRuleSchema.parse(row.earn_rule) : defaultEarnRule;
+  const burn = row?.burn_rule ? BurnRuleSchema.parse(row.burn_rule) : defaultBurnRule;
+  return {
+    earn,
+    burn: { ...burn, pointValueMinor: alliance?.point_value_minor ?? '1' },
+    timeZone: alliance?.time_zone ?? 'Asia/Shanghai',
+  };
+}
+
+async function saveRule(
+  db: Db,
+  partnerId: string,
+  change: { earn_rule: Record<string, unknown> } | { burn_rule: Record<string, unknown> },
+  at: Date,
+): Promise<void> {
+  await db
+    .insertInto('partner_rules')
+    .values({ partner_id: partnerId, updated_at: at, ...change })
+    .onConflict((oc) => oc.column('partner_id').doUpdateSet({ ...change, updated_at: at }))
+    .execute();
+}
+
+export async function setEarnRule(db: Db, partnerId: string, rule: EarnRule, at: Date) {
+  await saveRule(db, partnerId, { earn_rule: { ...rule } }, at);
+}
+
+export async function setBurnRule(
+  db: Db,
+  partnerId: string,
+  rule: Omit<BurnRule, 'pointValueMinor'>,
+  at: Date,
+) {
+  await saveRule(db, partnerId, { burn_rule: { maxShare: rule.maxShare } }, at);
+}

@@ -1,0 +1,9 @@
+export { createPartnerClient, newIdempotencyKey, type PartnerClient } from './client.ts';
+export { type HubReceipt, verifyHubReceipt } from './receipts.ts';
+export {
+  type PartnerSigningKey,
+  partnerSigningString,
+  type RequestToSign,
+  sha256Base64url,
+  signPartnerRequest,
+} from './signing.ts';

@@ -1,0 +1,50 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../gateway/index.ts';
+import { listenForPartnerChanges, type PartnerChangeListener } from '../../partners/index.ts';
+import { openServices, type Services } from '../../platform/index.ts';
+import { createTestHub, type TestHub } from '../support/hub.ts';
+import { newTestPartner, signedFetch, staffToken } from '../support/partners.ts';
+
+/** Two gateway processes on one database: each has its own key cache. */
+let hub: TestHub;
+let other: Services;
+let listener: PartnerChangeListener;
+const heard: string[] = [];
+let onHeard: () => void = () => {};
+
+beforeAll(async () => {
+  hub = await createTestHub();
+  other = await openServices(hub.config, { logger: hub.services.logger });
+  listener = await listenForPartnerChanges(other, (partnerId) => {
+    heard.push(partnerId);
+    onHeard();
+  });
+});
+afterAll(async () => {
+  await listener.close();
+  await other.close();
+  await hub.close();
+});
+
+describe('key revocation across processes', () => {
+  it("reaches another process's key cache without waiting for it to expire", async () => {
+    const { partner, key } = await newTestPartner(hub);
+    const otherApp = createApp(other);
+    const me = () => signedFetch(hub, otherApp, key, { method: 'GET', path: '/v1/partner/me' });
+    expect((await me()).status).toBe(200); // the other process now holds the key in memory
+
+    const token = await staffToken(hub);
+    const announced = new Promise<void>((resolve) => {
+      onHeard = () => {
+        if (heard.includes(partner.id)) resolve();
+      };
+    });
+    const revoked = await createApp(hub.services).request(
+      `/v1/admin/partners/${partner.id}/keys/${key.kid}/revoke`,
+      { method: 'POST', headers: { authorization: `Bearer ${token}` } },
+    );
+    expect(revoked.status).toBe(200);
+    await announced;
+    expect((await me()).status).toBe(401);
+  });
+});

@@ -1,0 +1,280 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../gateway/index.ts';
+import {
+  getPartnerStore,
+  listStores,
+  revokePartnerKey,
+  updatePartner,
+} from '../../partners/index.ts';
+import { manualClock } from '../../platform/index.ts';
+import { createTestHub, type TestHub } from '../support/hub.ts';
+import {
+  addSigningKey,
+  idempotencyKey,
+  newTestPartner,
+  type SignedCall,
+  signedFetch,
+  type TestApp,
+  type TestPartner,
+  uniqueCode,
+} from '../support/partners.ts';
+
+/**
+ * Every signature failure against every signed route. To cover a new signed route, add one
+ * line to signedRoutes: its method, path, a fresh body and the status of a good call.
+ */
+type SignedRoute = {
+  method: 'GET' | 'POST';
+  path: string;
+  okStatus: number;
+  body?: () => unknown;
+};
+
+const signedRoutes: SignedRoute[] = [
+  { method: 'GET', path: '/v1/partner/me', okStatus: 200 },
+  { method: 'GET', path: '/v1/partner/stores', okStatus: 200 },
+  { method: 'GET', path: '/v1/partner/rules', okStatus: 200 },
+  {
+    method: 'POST',
+    path: '/v1/partner/stores',
+    okStatus: 201,
+    body: () => ({ code: uniqueCode('S'), name: 'Counter store' }),
+  },
+];
+
+const clock = manualClock(new Date('2026-11-25T08:00:00Z'));
+let hub: TestHub;
+let app: TestApp;
+let alice: TestPartner;
+let bob: TestPartner;
+
+beforeAll(async () => {
+  hub = await createTestHub({ clock });
+  app = createApp(hub.services);
+  alice = await newTestPartner(hub);
+  bob = await newTestPartner(hub);
+});
+afterAll(async () => {
+  await hub.close();
+});
+
+function goodCall(route: SignedRoute): SignedCall {
+  return {
+    method: route.method,
+    path: route.path,
+    body: route.body?.(),
+    idempotencyKey: route.method === 'POST' ? idempotencyKey() : undefined,
+  };
+}
+
+/** What a partner could notice changing: its stores. */
+async function aliceState(): Promise<number> {
+  return (await listStores(hub.services.db, alice.partner.id)).length;
+}
+
+async function expectRefused(res: Response, status: number, type: string): Promise<void> {
+  expect(res.headers.get('content-type')).toBe('application/problem+json');
+  expect({ status: res.status, type: ((await res.json()) as { type: string }).type }).toEqual({
+    status,
+    type: `/docs/problems#${type}`,
+  });
+}
+
+describe.each(signedRoutes)('$method $path', (route) => {
+  it('accepts a request signed as docs/signing.md says', async () => {
+    const res = await signedFetch(hub, app, alice.key, goodCall(route));
+    expect(res.status).toBe(route.okStatus);
+  });
+
+  it('accepts an ES256 key as well as an EdDSA one', async () => {
+    const key = await addSigningKey(hub, alice.partner.id, uniqueCode('es'), 'ES256');
+    const res = await signedFetch(hub, app, key, goodCall(route));
+    expect(res.status).toBe(route.okStatus);
+  });
+
+  const failures: {
+    name: string;
+    status?: number;
+    type?: string;
+    onlyPost?: boolean;
+    /** The case makes an accepted request first, and checks on its own what changed. */
+    acceptsFirst?: boolean;
+    send(call: SignedCall): Promise<Response> | Response;
+  }[] = [
+    {
+      name: 'no signature at all',
+      type: 'unauthenticated',
+      send: (call) =>
+        app.request(call.path, {
+          method: call.method,
+          body: call.body === undefined ? undefined : JSON.stringify(call.body),
+          headers: { 'content-type': 'application/json', 'idempotency-key': 'k' },
+        }),
+    },
+    {
+      name: 'a timestamp more than 5 minutes old',
+      send: (call) =>
+        signedFetch(hub, app, alice.key, {
+          ...call,
+          timestamp: Math.floor(clock.now().getTime() / 1000) - 301,
+        }),
+    },
+    {
+      name: 'a timestamp more than 5 minutes ahead',
+      send: (call) =>
+        signedFetch(hub, app, alice.key, {
+          ...call,
+          timestamp: Math.floor(clock.now().getTime() / 1000) + 301,
+        }),
+    },
+    {
+      name: 'a tampered body',
+      send: (call) => signedFetch(hub, app, alice.key, { ...call, signedBody: '{"code":"other"}' }),
+    },
+    {
+      name: 'a tampered path (query added)',
+      send: (call) =>
+        signedFetch(hub, app, alice.key, {
+          ...call,
+          signedPath: call.path,
+          path: `${call.path}?limit=1`,
+        }),
+    },
+    {
+      name: 'a tampered Idempotency-Key header',
+      send: (call) =>
+        signedFetch(hub, app, alice.key, {
+          ...call,
+          idempotencyKey: idempotencyKey(),
+          signedIdempotencyKey: idempotencyKey(),
+        }),
+    },
+    {
+      name: 'a Hub-Timestamp header changed after signing',
+      send: (call) => {
+        const signedAt = Math.floor(clock.now().getTime() / 1000);
+        return signedFetch(hub, app, alice.key, {
+          ...call,
+          timestamp: signedAt,
+          overrideHeaders: { 'hub-timestamp': String(signedAt + 1) },
+        });
+      },
+    },
+    {
+      name: 'a Hub-Nonce header changed after signing',
+      send: (call) =>
+        signedFetch(hub, app, alice.key, {
+          ...call,
+          nonce: 'nonce-as-signed-0001',
+          overrideHeaders: { 'hub-nonce': 'nonce-as-sent-00001' },
+        }),
+    },
+    {
+      name: 'an unknown key',
+      send: (call) => signedFetch(hub, app, { ...alice.key, kid: 'nobody-knows' }, call),
+    },
+    {
+      name: 'a revoked key',
+      send: async (call) => {
+        const key = await addSigningKey(hub, alice.partner.id, uniqueCode('old'));
+        await revokePartnerKey(hub.services.db, alice.partner.id, key.kid, clock.now());
+        return signedFetch(hub, app, key, call);
+      },
+    },
+    {
+      name: "another partner's key (same kid) claiming to be this partner",
+      send: (call) => signedFetch(hub, app, { ...bob.key, partnerId: alice.partner.id }, call),
+    },
+    {
+      name: 'an algorithm other than the key’s (ES256 header on an Ed25519 key)',
+      send: async (call) => {
+        const es = await addSigningKey(hub, alice.partner.id, uniqueCode('es'), 'ES256');
+        return signedFetch(hub, app, { ...es, kid: 'main' }, call);
+      },
+    },
+    {
+      name: 'a replay of a request already accepted',
+      acceptsFirst: true,
+      send: async (call) => {
+        const nonce = `replay-${uniqueCode('n')}`;
+        const first = await signedFetch(hub, app, alice.key, { ...call, nonce });
+        expect(first.status).toBeLessThan(300);
+        const before = await aliceState();
+        const replay = await signedFetch(hub, app, alice.key, { ...call, nonce });
+        expect(await aliceState()).toBe(before);
+        return replay;
+      },
+    },
+    {
+      name: 'no Idempotency-Key',
+      status: 400,
+      type: 'idempotency_key_missing',
+      onlyPost: true,
+      send: (call) => signedFetch(hub, app, alice.key, { ...call, idempotencyKey: undefined }),
+    },
+    {
+      name: 'a suspended partner',
+      status: 403,
+      type: 'forbidden',
+      send: async (call) => {
+        const carol = await newTestPartner(hub);
+        await updatePartner(hub.services.db, carol.partner.id, { status: 'suspended' });
+        return signedFetch(hub, app, carol.key, call);
+      },
+    },
+  ];
+
+  for (const failure of failures) {
+    it.skipIf(failure.onlyPost && route.method !== 'POST')(`refuses ${failure.name}`, async () => {
+      const call = goodCall(route);
+      const before = await aliceState();
+      const res = await failure.send(call);
+      await expectRefused(res, failure.status ?? 401, failure.type ?? 'signature_invalid');
+      // A refused request changes nothing.
+      if (!failure.acceptsFirst) expect(await aliceState()).toBe(before);
+    });
+  }
+});
+
+describe('request size', () => {
+  it('refuses a body over 1 MiB before reading it all (413)', async () => {
+    const res = await signedFetch(hub, app, alice.key, {
+      method: 'POST',
+      path: '/v1/partner/stores',
+      body: { code: 'big', name: 'x'.repeat(1024 * 1024) },
+      idempotencyKey: idempotencyKey(),
+    });
+    await expectRefused(res, 413, 'payload_too_large');
+  });
+});
+
+describe('partner scoping', () => {
+  it('shows a partner only its own stores', async () => {
+    const code = uniqueCode('B');
+    const made = await signedFetch(hub, app, bob.key, {
+      method: 'POST',
+      path: '/v1/partner/stores',
+      body: { code, name: 'Bob only' },
+      idempotencyKey: idempotencyKey(),
+    });
+    expect(made.status).toBe(201);
+    const res = await signedFetch(hub, app, alice.key, {
+      method: 'GET',
+      path: '/v1/partner/stores',
+    });
+    const { stores } = (await res.json()) as { stores: { code: string }[] };
+    expect(stores.map((s) => s.code)).not.toContain(code);
+    // The seam for the counter endpoints: another partner's store is simply not found.
+    const bobStore = (await made.json()) as { id: string };
+    const db = hub.services.db;
+    expect((await getPartnerStore(db, bob.partner.id, { code })).id).toBe(bobStore.id);
+    await expect(getPartnerStore(db, alice.partner.id, { id: bobStore.id })).rejects.toThrow(
+      'No such store.',
+    );
+  });
+
+  it('answers GET /v1/partner/me with the signing partner', async () => {
+    const res = await signedFetch(hub, app, bob.key, { method: 'GET', path: '/v1/partner/me' });
+    expect(await res.json()).toMatchObject({ id: bob.partner.id, status: 'active' });
+  });
+});
