@@ -1,0 +1,65 @@
+// The super-membership's public face: other folders import from here only.
+export { maskContact, normaliseEmail, normalisePhone, parseContact } from './contact.ts';
+export {
+  closeMembership,
+  type EnrolAtPartnerInput,
+  type EnrolAtPartnerResult,
+  type EnrolInput,
+  enrolAtPartner,
+  enrolMember,
+  type ForfeitPoints,
+  findMemberByEmail,
+  findMemberById,
+  findMemberByPartnerCustomerId,
+  findMemberByPhone,
+  linkPartnerCustomer,
+  type MemberDeps,
+  type MemberLinkView,
+  type MemberProfile,
+  memberLinks,
+  unlinkPartnerCustomer,
+  updateProfile,
+} from './members.ts';
+export {
+  consumePayCode,
+  currentPayCode,
+  issuePayCode,
+  type PayCode,
+  payCodeQrSvg,
+  payCodeTtlMs,
+} from './pay-codes.ts';
+export {
+  loadMembershipSettings,
+  type MembershipSettings,
+  updateMembershipSettings,
+} from './settings.ts';
+export {
+  issueMemberSession,
+  memberAudience,
+  memberSessionTtlSeconds,
+  type OutboxMessage,
+  outboxSender,
+  readOutbox,
+  requestSignInCode,
+  type SignInCodeSender,
+  type SignInMessage,
+  signInAttemptsMax,
+  verifyMemberSession,
+  verifySignInCode,
+} from './sign-in.ts';
+export {
+  type GrowthEventInput,
+  type GrowthEventResult,
+  growthValueAt,
+  loadTiers,
+  qualifyingTier,
+  recordGrowthEvent,
+  reviewTiers,
+  type TierChangeView,
+  type TierProgress,
+  type TierReviewResult,
+  type TierView,
+  tierHistory,
+  tierProgress,
+  updateTier,
+} from './tiers.ts';
