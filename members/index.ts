@@ -1,4 +1,18 @@
 // The super-membership's public face: other folders import from here only.
+
+export {
+  type AvailableBenefit,
+  availableBenefits,
+  type BenefitUseResult,
+  type BenefitView,
+  benefitKinds,
+  benefitParams,
+  type PublishBenefitInput,
+  publishBenefit,
+  publisherBenefits,
+  recordBenefitUse,
+  withdrawBenefit,
+} from './benefits.ts';
 export { maskContact, normaliseEmail, normalisePhone, parseContact } from './contact.ts';
 export {
   closeMembership,
@@ -20,6 +34,22 @@ export {
   unlinkPartnerCustomer,
   updateProfile,
 } from './members.ts';
+export {
+  cancelPaidMembership,
+  createPaidPlan,
+  expirePaidMemberships,
+  findPaidPlan,
+  type PaidStatusView,
+  type PlanView,
+  paidStatus,
+  paidTerms,
+  planFeeFor,
+  type RecordMembershipFee,
+  renewPaidMembership,
+  type SubscribeResult,
+  startTrial,
+  subscribe,
+} from './paid.ts';
 export {
   consumePayCode,
   currentPayCode,

@@ -32,6 +32,22 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     db,
   );
 
+  // Usage periods are calendar periods in the alliance's time zone (a month starts at local
+  // midnight on the 1st); 'lifetime' is one period from the epoch.
+  await sql`
+    CREATE FUNCTION benefit_period_start(p_period text, p_at timestamptz, p_tz text)
+    RETURNS timestamptz LANGUAGE sql STABLE AS $$
+      SELECT CASE WHEN p_period = 'lifetime' THEN timestamptz '1970-01-01 00:00:00+00'
+        ELSE date_trunc(p_period, p_at AT TIME ZONE p_tz) AT TIME ZONE p_tz END
+    $$`.execute(db);
+  await sql`
+    CREATE FUNCTION benefit_period_end(p_period text, p_at timestamptz, p_tz text)
+    RETURNS timestamptz LANGUAGE sql STABLE AS $$
+      SELECT CASE WHEN p_period = 'lifetime' THEN NULL
+        ELSE (date_trunc(p_period, p_at AT TIME ZONE p_tz) + ('1 ' || p_period)::interval)
+          AT TIME ZONE p_tz END
+    $$`.execute(db);
+
   // period_start is the start of the usage period (in the alliance's time zone) the use counts
   // against; counting uses of the current period is one index range.
   await sql`
@@ -52,4 +68,5 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
 export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`DROP TABLE benefit_uses, benefits`.execute(db);
+  await sql`DROP FUNCTION benefit_period_start, benefit_period_end`.execute(db);
 }
