@@ -3,6 +3,7 @@ import { requestId } from 'hono/request-id';
 import { AppError, type Services } from '../platform/index.ts';
 import type { HubEnv } from './context.ts';
 import { healthRoutes } from './health.ts';
+import { memberRoutes } from './member/index.ts';
 import { fieldsFromZod, onError, problemResponse } from './problem.ts';
 
 /**
@@ -34,6 +35,7 @@ export function createApp(services: Services): OpenAPIHono<HubEnv> {
   );
 
   app.route('/', healthRoutes());
+  app.route('/', memberRoutes());
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

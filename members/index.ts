@@ -80,6 +80,8 @@ export {
 export {
   type GrowthEventInput,
   type GrowthEventResult,
+  type GrowthEventView,
+  growthEvents,
   growthValueAt,
   loadTiers,
   qualifyingTier,

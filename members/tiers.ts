@@ -447,3 +447,39 @@ async function reviewOne(
     return qualifying.rank < current.rank ? 'down' : 'up';
   });
 }
+
+export type GrowthEventView = {
+  id: string;
+  partnerId: string | null;
+  brand: string | null;
+  kind: GrowthKind;
+  amount: number;
+  occurredAt: Date;
+};
+
+/** A member's growth events, newest first, a page at a time (before: an occurred_at cursor). */
+export async function growthEvents(
+  db: Db,
+  memberId: string,
+  page: { limit?: number; before?: Date } = {},
+): Promise<GrowthEventView[]> {
+  let query = db
+    .selectFrom('growth_events as g')
+    .leftJoin('partners as p', 'p.id', 'g.partner_id')
+    .select(['g.id', 'g.partner_id', 'p.brand', 'g.kind', 'g.amount', 'g.occurred_at'])
+    .where('g.member_id', '=', memberId);
+  if (page.before) query = query.where('g.occurred_at', '<', page.before);
+  const rows = await query
+    .orderBy('g.occurred_at', 'desc')
+    .orderBy('g.id', 'desc')
+    .limit(Math.min(Math.max(page.limit ?? 20, 1), 100))
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    partnerId: r.partner_id,
+    brand: r.brand,
+    kind: r.kind,
+    amount: r.amount,
+    occurredAt: r.occurred_at,
+  }));
+}
