@@ -15,6 +15,12 @@ export {
 } from './benefits.ts';
 export { maskContact, normaliseEmail, normalisePhone, parseContact } from './contact.ts';
 export {
+  memberJobDefinitions,
+  memberSegmentsJob,
+  paidMembershipExpiryJob,
+  tierReviewJob,
+} from './jobs.ts';
+export {
   closeMembership,
   type EnrolAtPartnerInput,
   type EnrolAtPartnerResult,
@@ -58,6 +64,15 @@ export {
   payCodeQrSvg,
   payCodeTtlMs,
 } from './pay-codes.ts';
+export {
+  computeSegments,
+  latestSegmentRun,
+  memberSegments,
+  readSegment,
+  type SegmentMember,
+  type SegmentRun,
+  segmentNames,
+} from './segments.ts';
 export {
   loadMembershipSettings,
   type MembershipSettings,
