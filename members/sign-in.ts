@@ -101,6 +101,11 @@ async function memberByContact(db: Db, channel: 'sms' | 'email', value: string) 
   return channel === 'sms' ? findMemberByPhone(db, value) : findMemberByEmail(db, value);
 }
 
+/** Redis keys name the contact by a digest, so phone numbers and emails are not key names. */
+function contactKey(contact: string): string {
+  return createHash('sha256').update(contact).digest('hex').slice(0, 32);
+}
+
 function hashCode(salt: string, code: string): string {
   return createHash('sha256').update(`${salt}:${code}`).digest('hex');
 }
@@ -115,7 +120,7 @@ export async function requestSignInCode(
   input: ContactInput,
 ): Promise<{ sentTo: string; channel: 'sms' | 'email'; expiresAt: Date }> {
   const contact = oneContact(input);
-  const limitKey = redisKey(deps.config, 'member', 'signin-requests', contact.value);
+  const limitKey = redisKey(deps.config, 'member', 'signin-requests', contactKey(contact.value));
   const [[, count], [, ttlMs]] = (await deps.redis
     .multi()
     .incr(limitKey)
@@ -131,7 +136,7 @@ export async function requestSignInCode(
   const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
   const salt = randomBytes(16).toString('hex');
   const expiresAt = new Date(deps.clock.now().getTime() + signInCodeTtlMs);
-  const key = redisKey(deps.config, 'member', 'signin-code', contact.value);
+  const key = redisKey(deps.config, 'member', 'signin-code', contactKey(contact.value));
   // A new code replaces the previous one, attempts and all.
   await deps.redis
     .multi()
@@ -202,7 +207,7 @@ export async function verifySignInCode(
       fields: [{ field: 'code', reason: 'six digits' }],
     });
   }
-  const key = redisKey(deps.config, 'member', 'signin-code', contact.value);
+  const key = redisKey(deps.config, 'member', 'signin-code', contactKey(contact.value));
   const salt = (await deps.redis.hget(key, 'salt')) ?? '';
   const [outcome, left] = (await deps.redis.eval(
     checkCodeScript,
