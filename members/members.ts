@@ -124,14 +124,19 @@ export type EnrolInput = {
   consents?: { marketing?: boolean; partnerSharing?: boolean };
 };
 
-function newMemberValues(deps: MemberDeps, contact: Contact, input: EnrolInput) {
-  const now = deps.clock.now();
-  const displayName = (input.displayName ?? '').trim();
-  if (displayName.length > 100) {
+function checkDisplayName(value: string): string {
+  const name = value.trim();
+  if (name.length > 100) {
     throw new AppError('validation_failed', 'The display name is too long.', {
       fields: [{ field: 'displayName', reason: 'at most 100 characters' }],
     });
   }
+  return name;
+}
+
+function newMemberValues(deps: MemberDeps, contact: Contact, input: EnrolInput) {
+  const now = deps.clock.now();
+  const displayName = checkDisplayName(input.displayName ?? '');
   const hasConsents = input.consents !== undefined;
   return {
     id: newId(),
@@ -354,15 +359,7 @@ export async function updateProfile(
     consent_partner_sharing?: boolean;
     consents_updated_at?: Date;
   } = {};
-  if (changes.displayName !== undefined) {
-    const name = changes.displayName.trim();
-    if (name.length > 100) {
-      throw new AppError('validation_failed', 'The display name is too long.', {
-        fields: [{ field: 'displayName', reason: 'at most 100 characters' }],
-      });
-    }
-    set.display_name = name;
-  }
+  if (changes.displayName !== undefined) set.display_name = checkDisplayName(changes.displayName);
   if (changes.consents?.marketing !== undefined) set.consent_marketing = changes.consents.marketing;
   if (changes.consents?.partnerSharing !== undefined)
     set.consent_partner_sharing = changes.consents.partnerSharing;

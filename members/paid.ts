@@ -471,26 +471,17 @@ async function upsertMembership(
     at: Date;
   },
 ): Promise<void> {
+  const state = {
+    plan_id: m.planId,
+    status: m.status,
+    current_term_start: m.since,
+    current_term_end: m.paidThrough,
+    cancelled_at: null,
+    updated_at: m.at,
+  };
   await db
     .insertInto('paid_memberships')
-    .values({
-      member_id: m.memberId,
-      plan_id: m.planId,
-      status: m.status,
-      current_term_start: m.since,
-      current_term_end: m.paidThrough,
-      cancelled_at: null,
-      updated_at: m.at,
-    })
-    .onConflict((oc) =>
-      oc.column('member_id').doUpdateSet({
-        plan_id: m.planId,
-        status: m.status,
-        current_term_start: m.since,
-        current_term_end: m.paidThrough,
-        cancelled_at: null,
-        updated_at: m.at,
-      }),
-    )
+    .values({ member_id: m.memberId, ...state })
+    .onConflict((oc) => oc.column('member_id').doUpdateSet(state))
     .execute();
 }
