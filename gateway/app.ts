@@ -5,6 +5,7 @@ import { adminRoutes } from './admin/index.ts';
 import type { HubEnv } from './context.ts';
 import { docsRoutes } from './docs.ts';
 import { healthRoutes } from './health.ts';
+import { memberRoutes } from './member/index.ts';
 import { partnerRoutes } from './partner/index.ts';
 import { fieldsFromZod, onError, problemResponse } from './problem.ts';
 import { wellKnownRoutes } from './well-known.ts';
@@ -55,6 +56,7 @@ export function createApp(services: Services): OpenAPIHono<HubEnv> {
     description:
       'A detached JWS over the request, with Hub-Partner, Hub-Timestamp and Hub-Nonce: see docs/signing.md',
   });
+  app.route('/', memberRoutes());
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, Selectable } from 'kysely';
+import type { MembershipSchema } from './database-members.ts';
 
 /**
  * The schema as Kysely sees it: one interface per table, kept beside the migrations that make
@@ -50,6 +51,18 @@ export interface MembersTable {
   display_name: Generated<string>;
   status: Generated<'active' | 'closed'>;
   created_at: CreatedAt;
+  // Added by migrations/0010_members.ts.
+  tier_code: Generated<string>;
+  tier_since: Generated<Date>;
+  tier_review_at: Date | null;
+  consent_marketing: Generated<boolean>;
+  consent_partner_sharing: Generated<boolean>;
+  consents_updated_at: Date | null;
+  enrolled_by_partner_id: string | null;
+  closed_at: Date | null;
+  closed_reason: string | null;
+  closed_phone: string | null;
+  closed_email: string | null;
 }
 
 export interface HubKeysTable {
@@ -196,7 +209,7 @@ export interface LedgerHoldLotsTable {
   points: number;
 }
 
-export interface Database {
+export interface Database extends MembershipSchema {
   hub_keys: HubKeysTable;
   ledger_accounts: LedgerAccountsTable;
   ledger_entries: LedgerEntriesTable;

@@ -21,6 +21,10 @@ export const problemTypes = {
   payload_too_large: { status: 413, title: 'The request body is too large' },
   insufficient_points: { status: 422, title: 'The member does not have enough points' },
   business_rule: { status: 422, title: 'The request breaks a business rule' },
+  pay_code_invalid: {
+    status: 422,
+    title: 'The pay code is not valid: unknown, expired, already used or not this member',
+  },
   rate_limited: { status: 429, title: 'Too many requests' },
   overloaded: { status: 503, title: 'The hub is at capacity; retry shortly' },
   unavailable: { status: 503, title: 'A service the hub depends on is unavailable' },

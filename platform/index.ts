@@ -1,6 +1,7 @@
 export { type Clock, type ManualClock, manualClock, systemClock } from './clock.ts';
 export { type Config, ConfigError, loadConfig } from './config.ts';
 export type * from './database.ts';
+export type * from './database-members.ts';
 export { type DatabaseHandle, type Db, openDatabase } from './db.ts';
 export {
   AppError,

@@ -4,6 +4,7 @@
  * inserted only where missing.
  */
 import { type Db, newId } from '../platform/index.ts';
+import { seedDemoMembership } from './demo-members.ts';
 
 const demoPartners = [
   { code: 'jade-tea', name: 'Jade Tea House Co.', brand: 'Jade Tea', stores: ['SH-001', 'SH-002'] },
@@ -69,6 +70,7 @@ export async function seedDemoAlliance(db: Db): Promise<{ partners: number; memb
         .execute();
     }
   });
+  await seedDemoMembership(db);
   const [partners, members] = await Promise.all([
     db.selectFrom('partners').select(db.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
     db.selectFrom('members').select(db.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),

@@ -55,6 +55,7 @@ describe('API reference', () => {
       ]),
     );
     expect(Object.keys(doc.components.securitySchemes).sort()).toEqual([
+      'memberSession',
       'partnerSignature',
       'staffToken',
     ]);

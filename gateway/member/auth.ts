@@ -1,0 +1,18 @@
+import { createMiddleware } from 'hono/factory';
+import { verifyMemberSession } from '../../members/index.ts';
+import { AppError } from '../../platform/index.ts';
+import type { MemberEnv } from './context.ts';
+
+/**
+ * Member routes: a hub-signed session (Authorization: Bearer) for an open membership. The
+ * member id comes from the token only, so every /v1/me route reaches its own member's data.
+ */
+export const memberSession = createMiddleware<MemberEnv>(async (c, next) => {
+  const header = c.req.header('authorization') ?? '';
+  const match = /^Bearer ([A-Za-z0-9_.-]+)$/.exec(header);
+  if (!match?.[1]) {
+    throw new AppError('unauthenticated', 'Sign in first: Authorization: Bearer <session token>.');
+  }
+  c.set('memberId', await verifyMemberSession(c.get('services'), match[1]));
+  await next();
+});

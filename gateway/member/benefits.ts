@@ -1,0 +1,26 @@
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { availableBenefits } from '../../members/index.ts';
+import type { MemberEnv } from './context.ts';
+import { BenefitSchema, benefitJson, problem } from './schemas.ts';
+
+export const getBenefitsRoute = createRoute({
+  method: 'get',
+  path: '/v1/me/benefits',
+  tags: ['member'],
+  summary: 'Every benefit available to the member now, across all brands, with uses left',
+  security: [{ memberSession: [] }],
+  responses: {
+    200: {
+      content: { 'application/json': { schema: z.object({ benefits: z.array(BenefitSchema) }) } },
+      description: 'Benefits',
+    },
+    401: problem('Not signed in'),
+  },
+});
+
+export function registerBenefits(app: OpenAPIHono<MemberEnv>): void {
+  app.openapi(getBenefitsRoute, async (c) => {
+    const list = await availableBenefits(c.get('services'), c.get('memberId'));
+    return c.json({ benefits: list.map(benefitJson) }, 200);
+  });
+}

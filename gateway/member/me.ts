@@ -1,0 +1,206 @@
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import {
+  findMemberById,
+  growthEvents,
+  paidStatus,
+  tierHistory,
+  tierProgress,
+  updateProfile,
+} from '../../members/index.ts';
+import { AppError } from '../../platform/index.ts';
+import type { MemberEnv } from './context.ts';
+import {
+  PaidStatusSchema,
+  ProfileSchema,
+  paidJson,
+  problem,
+  profileJson,
+  progressJson,
+  TierProgressSchema,
+} from './schemas.ts';
+
+const security = [{ memberSession: [] }];
+
+export const getMeRoute = createRoute({
+  method: 'get',
+  path: '/v1/me',
+  tags: ['member'],
+  summary: 'The signed-in member: profile, tier and progress, paid membership',
+  description:
+    'Points balance and activity history come from the ledger and are not part of this answer yet.',
+  security,
+  responses: {
+    200: {
+      content: {
+        'application/json': {
+          schema: z.object({
+            profile: ProfileSchema,
+            tier: TierProgressSchema,
+            paidMembership: PaidStatusSchema,
+          }),
+        },
+      },
+      description: 'The member',
+    },
+    401: problem('Not signed in'),
+  },
+});
+
+export const patchMeRoute = createRoute({
+  method: 'patch',
+  path: '/v1/me',
+  tags: ['member'],
+  summary: 'Change the display name or consents',
+  security,
+  request: {
+    body: {
+      content: {
+        'application/json': {
+          schema: z.object({
+            displayName: z.string().max(100).optional(),
+            consents: z
+              .object({ marketing: z.boolean().optional(), partnerSharing: z.boolean().optional() })
+              .optional(),
+          }),
+        },
+      },
+      required: true,
+    },
+  },
+  responses: {
+    200: { content: { 'application/json': { schema: ProfileSchema } }, description: 'Changed' },
+    400: problem('Not valid'),
+    401: problem('Not signed in'),
+  },
+});
+
+export const getTierRoute = createRoute({
+  method: 'get',
+  path: '/v1/me/tier',
+  tags: ['member'],
+  summary: 'Tier, growth value, what the next tier needs, and the tier history',
+  security,
+  responses: {
+    200: {
+      content: {
+        'application/json': {
+          schema: TierProgressSchema.extend({
+            history: z.array(
+              z.object({
+                fromTier: z.string().nullable(),
+                toTier: z.string(),
+                reason: z.enum(['growth', 'review', 'operator']),
+                growthValue: z.number().int(),
+                changedAt: z.string(),
+              }),
+            ),
+          }),
+        },
+      },
+      description: 'Tier and progress',
+    },
+    401: problem('Not signed in'),
+  },
+});
+
+export const getGrowthRoute = createRoute({
+  method: 'get',
+  path: '/v1/me/growth',
+  tags: ['member'],
+  summary: 'Growth value and the events that made it, newest first (paged)',
+  security,
+  request: {
+    query: z.object({
+      limit: z.coerce.number().int().min(1).max(100).default(20),
+      before: z.iso
+        .datetime()
+        .optional()
+        .openapi({ description: 'occurredAt of the last event seen' }),
+    }),
+  },
+  responses: {
+    200: {
+      content: {
+        'application/json': {
+          schema: z.object({
+            growthValue: z.number().int(),
+            windowMonths: z.number().int(),
+            events: z.array(
+              z.object({
+                id: z.string(),
+                partnerId: z.string().nullable(),
+                brand: z.string().nullable(),
+                kind: z.enum(['purchase', 'refund', 'check_in', 'review', 'other']),
+                amount: z.number().int(),
+                occurredAt: z.string(),
+              }),
+            ),
+            nextBefore: z.string().nullable(),
+          }),
+        },
+      },
+      description: 'Growth events',
+    },
+    400: problem('Not valid'),
+    401: problem('Not signed in'),
+  },
+});
+
+export function registerMe(app: OpenAPIHono<MemberEnv>): void {
+  app.openapi(getMeRoute, async (c) => {
+    const services = c.get('services');
+    const memberId = c.get('memberId');
+    const profile = await findMemberById(services.db, memberId);
+    if (!profile) throw new AppError('not_found', 'No such member.');
+    const [progress, paid] = await Promise.all([
+      tierProgress(services, memberId),
+      paidStatus(services, memberId),
+    ]);
+    return c.json(
+      {
+        profile: profileJson(profile),
+        tier: progressJson(progress),
+        paidMembership: paidJson(paid),
+      },
+      200,
+    );
+  });
+  app.openapi(patchMeRoute, async (c) => {
+    const profile = await updateProfile(c.get('services'), c.get('memberId'), c.req.valid('json'));
+    return c.json(profileJson(profile), 200);
+  });
+  app.openapi(getTierRoute, async (c) => {
+    const services = c.get('services');
+    const memberId = c.get('memberId');
+    const [progress, history] = await Promise.all([
+      tierProgress(services, memberId),
+      tierHistory(services.db, memberId),
+    ]);
+    return c.json(
+      {
+        ...progressJson(progress),
+        history: history.map((h) => ({ ...h, changedAt: h.changedAt.toISOString() })),
+      },
+      200,
+    );
+  });
+  app.openapi(getGrowthRoute, async (c) => {
+    const services = c.get('services');
+    const memberId = c.get('memberId');
+    const { limit, before } = c.req.valid('query');
+    const [progress, events] = await Promise.all([
+      tierProgress(services, memberId),
+      growthEvents(services.db, memberId, { limit, before: before ? new Date(before) : undefined }),
+    ]);
+    const last = events.at(-1);
+    return c.json(
+      {
+        growthValue: progress.growthValue,
+        windowMonths: progress.windowMonths,
+        events: events.map((e) => ({ ...e, occurredAt: e.occurredAt.toISOString() })),
+        nextBefore: events.length === limit && last ? last.occurredAt.toISOString() : null,
+      },
+      200,
+    );
+  });
+}

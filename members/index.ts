@@ -1,0 +1,112 @@
+// The super-membership's public face: other folders import from here only.
+
+export {
+  type AvailableBenefit,
+  availableBenefits,
+  type BenefitUseResult,
+  type BenefitView,
+  benefitKinds,
+  benefitParams,
+  type PublishBenefitInput,
+  publishBenefit,
+  publisherBenefits,
+  recordBenefitUse,
+  withdrawBenefit,
+} from './benefits.ts';
+export { maskContact, normaliseEmail, normalisePhone, parseContact } from './contact.ts';
+export {
+  memberJobDefinitions,
+  memberSegmentsJob,
+  paidMembershipExpiryJob,
+  tierReviewJob,
+} from './jobs.ts';
+export {
+  closeMembership,
+  type EnrolAtPartnerInput,
+  type EnrolAtPartnerResult,
+  type EnrolInput,
+  enrolAtPartner,
+  enrolMember,
+  type ForfeitPoints,
+  findMemberByEmail,
+  findMemberById,
+  findMemberByPartnerCustomerId,
+  findMemberByPhone,
+  linkPartnerCustomer,
+  type MemberDeps,
+  type MemberLinkView,
+  type MemberProfile,
+  memberLinks,
+  unlinkPartnerCustomer,
+  updateProfile,
+} from './members.ts';
+export {
+  cancelPaidMembership,
+  createPaidPlan,
+  expirePaidMemberships,
+  findPaidPlan,
+  type PaidStatusView,
+  type PlanView,
+  paidStatus,
+  paidTerms,
+  planFeeFor,
+  type RecordMembershipFee,
+  renewPaidMembership,
+  type SubscribeResult,
+  startTrial,
+  subscribe,
+} from './paid.ts';
+export {
+  consumePayCode,
+  currentPayCode,
+  issuePayCode,
+  type PayCode,
+  payCodeQrSvg,
+  payCodeTtlMs,
+} from './pay-codes.ts';
+export {
+  computeSegments,
+  latestSegmentRun,
+  memberSegments,
+  readSegment,
+  type SegmentMember,
+  type SegmentRun,
+  segmentNames,
+} from './segments.ts';
+export {
+  loadMembershipSettings,
+  type MembershipSettings,
+  updateMembershipSettings,
+} from './settings.ts';
+export {
+  issueMemberSession,
+  memberAudience,
+  memberSessionTtlSeconds,
+  type OutboxMessage,
+  outboxSender,
+  readOutbox,
+  requestSignInCode,
+  type SignInCodeSender,
+  type SignInMessage,
+  signInAttemptsMax,
+  verifyMemberSession,
+  verifySignInCode,
+} from './sign-in.ts';
+export {
+  type GrowthEventInput,
+  type GrowthEventResult,
+  type GrowthEventView,
+  growthEvents,
+  growthValueAt,
+  loadTiers,
+  qualifyingTier,
+  recordGrowthEvent,
+  reviewTiers,
+  type TierChangeView,
+  type TierProgress,
+  type TierReviewResult,
+  type TierView,
+  tierHistory,
+  tierProgress,
+  updateTier,
+} from './tiers.ts';

@@ -1,0 +1,306 @@
+import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { AppError, type Db, isUuid, newId, redisKey, type Services } from '../platform/index.ts';
+import { maskContact, parseContact } from './contact.ts';
+import { enrolMember, findMemberByEmail, findMemberByPhone, type MemberDeps } from './members.ts';
+
+/**
+ * Member sign-in by a one-time code sent to the member's phone or email. The code is six
+ * digits, kept in Redis only as a salted hash, valid five minutes, and dies after a few wrong
+ * tries. A good code gives a short-lived session: a JWT signed by the hub, audience "member".
+ */
+
+export const signInCodeTtlMs = 5 * 60_000;
+export const signInAttemptsMax = 5;
+/** Codes one contact may ask for per hour: with the attempts limit, at most 25 guesses an hour. */
+export const signInRequestsPerHourMax = 5;
+export const memberSessionTtlSeconds = 15 * 60;
+export const memberAudience = 'member';
+
+export type SignInMessage = {
+  channel: 'sms' | 'email';
+  to: string;
+  memberId: string | null;
+  code: string;
+  expiresAt: Date;
+};
+
+/** How codes reach people: an SMS or email gateway in production, the outbox in development. */
+export type SignInCodeSender = { send(message: SignInMessage): Promise<void> };
+
+/** The development sender: every message lands in the member_outbox table for the demo. */
+export function outboxSender(deps: MemberDeps): SignInCodeSender {
+  return {
+    send: async (message) => {
+      const minutes = Math.round(
+        (message.expiresAt.getTime() - deps.clock.now().getTime()) / 60_000,
+      );
+      await deps.db
+        .insertInto('member_outbox')
+        .values({
+          id: newId(),
+          member_id: message.memberId,
+          channel: message.channel,
+          recipient: message.to,
+          subject: 'Your alliance sign-in code',
+          body: `Your sign-in code is ${message.code}. It expires in ${minutes} minutes.`,
+          created_at: deps.clock.now(),
+        })
+        .execute();
+    },
+  };
+}
+
+export type OutboxMessage = {
+  id: string;
+  channel: 'sms' | 'email';
+  recipient: string;
+  subject: string;
+  body: string;
+  createdAt: Date;
+};
+
+export async function readOutbox(
+  db: Db,
+  options: { recipient?: string; limit?: number } = {},
+): Promise<OutboxMessage[]> {
+  let query = db.selectFrom('member_outbox').selectAll();
+  if (options.recipient !== undefined) query = query.where('recipient', '=', options.recipient);
+  const rows = await query
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(Math.min(options.limit ?? 20, 100))
+    .execute();
+  return rows.map((r) => ({
+    id: r.id,
+    channel: r.channel,
+    recipient: r.recipient,
+    subject: r.subject,
+    body: r.body,
+    createdAt: r.created_at,
+  }));
+}
+
+type RedisDeps = Pick<Services, 'db' | 'clock' | 'redis' | 'config'>;
+type SessionDeps = RedisDeps & Pick<Services, 'hubSigner'>;
+
+export type ContactInput = { phone?: string | null; email?: string | null };
+
+function oneContact(input: ContactInput): { channel: 'sms' | 'email'; value: string } {
+  const contact = parseContact(input);
+  if (contact.phone && contact.email) {
+    throw new AppError('validation_failed', 'Give a phone or an email, not both.', {
+      fields: [{ field: 'email', reason: 'give one contact' }],
+    });
+  }
+  return contact.phone
+    ? { channel: 'sms', value: contact.phone }
+    : { channel: 'email', value: contact.email ?? '' };
+}
+
+async function memberByContact(db: Db, channel: 'sms' | 'email', value: string) {
+  return channel === 'sms' ? findMemberByPhone(db, value) : findMemberByEmail(db, value);
+}
+
+/** Redis keys name the contact by a digest, so phone numbers and emails are not key names. */
+function contactKey(contact: string): string {
+  return createHash('sha256').update(contact).digest('hex').slice(0, 32);
+}
+
+function hashCode(salt: string, code: string): string {
+  return createHash('sha256').update(`${salt}:${code}`).digest('hex');
+}
+
+/**
+ * Sends a sign-in code to the contact. It answers the same whether or not the contact belongs
+ * to a member (a code to a newcomer lets them enrol), so it tells nobody who is a member.
+ */
+export async function requestSignInCode(
+  deps: RedisDeps,
+  sender: SignInCodeSender,
+  input: ContactInput,
+): Promise<{ sentTo: string; channel: 'sms' | 'email'; expiresAt: Date }> {
+  const contact = oneContact(input);
+  const limitKey = redisKey(deps.config, 'member', 'signin-requests', contactKey(contact.value));
+  const [[, count], [, ttlMs]] = (await deps.redis
+    .multi()
+    .incr(limitKey)
+    .pttl(limitKey)
+    .exec()) as [[null, number], [null, number]];
+  if (ttlMs < 0) await deps.redis.pexpire(limitKey, 3_600_000);
+  if (count > signInRequestsPerHourMax) {
+    throw new AppError('rate_limited', 'Too many sign-in codes asked for this contact.', {
+      retryAfterSeconds: Math.max(1, Math.ceil((ttlMs > 0 ? ttlMs : 3_600_000) / 1000)),
+    });
+  }
+  const member = await memberByContact(deps.db, contact.channel, contact.value);
+  const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
+  const salt = randomBytes(16).toString('hex');
+  const expiresAt = new Date(deps.clock.now().getTime() + signInCodeTtlMs);
+  const key = redisKey(deps.config, 'member', 'signin-code', contactKey(contact.value));
+  // A new code replaces the previous one, attempts and all.
+  await deps.redis
+    .multi()
+    .del(key)
+    .hset(key, {
+      hash: hashCode(salt, code),
+      salt,
+      attempts: 0,
+      expiresAtMs: expiresAt.getTime(),
+    })
+    .pexpire(key, signInCodeTtlMs)
+    .exec();
+  await sender.send({
+    channel: contact.channel,
+    to: contact.value,
+    memberId: member?.id ?? null,
+    code,
+    expiresAt,
+  });
+  return { sentTo: maskContact(contact.value), channel: contact.channel, expiresAt };
+}
+
+// Checks one guess atomically: expired codes and exhausted ones are deleted, a right guess
+// deletes the code (usable once), a wrong one counts. Returns {outcome, attemptsLeft}.
+const checkCodeScript = `
+local stored = redis.call('HMGET', KEYS[1], 'hash', 'salt', 'attempts', 'expiresAtMs')
+if not stored[1] then return {'missing', 0} end
+if tonumber(stored[4]) <= tonumber(ARGV[1]) then
+  redis.call('DEL', KEYS[1])
+  return {'expired', 0}
+end
+if stored[2] ~= ARGV[3] then return {'missing', 0} end
+local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+if stored[1] == ARGV[2] then
+  redis.call('DEL', KEYS[1])
+  return {'ok', 0}
+end
+local left = tonumber(ARGV[4]) - attempts
+if left <= 0 then
+  redis.call('DEL', KEYS[1])
+  return {'locked', 0}
+end
+return {'wrong', left}
+`;
+
+export type SignInResult = {
+  token: string;
+  expiresAt: Date;
+  memberId: string;
+  /** The member joined with this sign-in. */
+  enrolled: boolean;
+};
+
+/**
+ * Checks the code; on success issues a session. A contact that belongs to no member enrols
+ * when `enrol` is given (the code proves the contact is theirs).
+ */
+export async function verifySignInCode(
+  deps: SessionDeps,
+  input: ContactInput & {
+    code: string;
+    enrol?: { displayName?: string; consents?: { marketing?: boolean; partnerSharing?: boolean } };
+  },
+): Promise<SignInResult> {
+  const contact = oneContact(input);
+  if (!/^[0-9]{6}$/.test(input.code)) {
+    throw new AppError('validation_failed', 'The code is six digits.', {
+      fields: [{ field: 'code', reason: 'six digits' }],
+    });
+  }
+  const key = redisKey(deps.config, 'member', 'signin-code', contactKey(contact.value));
+  const salt = (await deps.redis.hget(key, 'salt')) ?? '';
+  const [outcome, left] = (await deps.redis.eval(
+    checkCodeScript,
+    1,
+    key,
+    String(deps.clock.now().getTime()),
+    hashCode(salt, input.code),
+    salt,
+    String(signInAttemptsMax),
+  )) as [string, number];
+  if (outcome !== 'ok') throw signInRefusal(outcome, left);
+
+  let member = await memberByContact(deps.db, contact.channel, contact.value);
+  let enrolled = false;
+  if (!member) {
+    if (!input.enrol) {
+      throw new AppError(
+        'not_found',
+        'No membership for this contact: ask for a new code and enrol.',
+      );
+    }
+    member = await enrolMember(deps, {
+      phone: contact.channel === 'sms' ? contact.value : null,
+      email: contact.channel === 'email' ? contact.value : null,
+      ...input.enrol,
+    });
+    enrolled = true;
+  }
+  const session = await issueMemberSession(deps, member.id);
+  return { ...session, memberId: member.id, enrolled };
+}
+
+function signInRefusal(outcome: string, attemptsLeft: number): AppError {
+  if (outcome === 'wrong') {
+    return new AppError('unauthenticated', 'The code is wrong.', {
+      extra: { reason: 'code_wrong', attemptsLeft },
+    });
+  }
+  if (outcome === 'locked') {
+    return new AppError('unauthenticated', 'Too many wrong codes: ask for a new one.', {
+      extra: { reason: 'too_many_attempts', attemptsLeft: 0 },
+    });
+  }
+  return new AppError(
+    'unauthenticated',
+    'The code has expired or was never sent: ask for a new one.',
+    {
+      extra: { reason: 'code_expired' },
+    },
+  );
+}
+
+export async function issueMemberSession(
+  deps: Pick<Services, 'clock' | 'hubSigner'>,
+  memberId: string,
+): Promise<{ token: string; expiresAt: Date }> {
+  const now = deps.clock.now();
+  const token = await deps.hubSigner.signJwt(
+    {},
+    { subject: memberId, audience: memberAudience, expiresInSeconds: memberSessionTtlSeconds, now },
+  );
+  const expiresAt = new Date((Math.floor(now.getTime() / 1000) + memberSessionTtlSeconds) * 1000);
+  return { token, expiresAt };
+}
+
+/**
+ * The member a session token speaks for: signed by the hub, for the member audience, not
+ * expired, and the membership still open. Anything else is unauthenticated.
+ */
+export async function verifyMemberSession(
+  deps: Pick<Services, 'db' | 'clock' | 'hubSigner'>,
+  token: string,
+): Promise<string> {
+  let subject: string | undefined;
+  try {
+    const payload = await deps.hubSigner.verifyJwt(token, {
+      audience: memberAudience,
+      now: deps.clock.now(),
+    });
+    subject = payload.sub;
+  } catch {
+    throw new AppError('unauthenticated', 'The session is not valid or has expired.');
+  }
+  if (!subject || !isUuid(subject)) {
+    throw new AppError('unauthenticated', 'The session is not valid or has expired.');
+  }
+  const member = await deps.db
+    .selectFrom('members')
+    .select('status')
+    .where('id', '=', subject)
+    .executeTakeFirst();
+  if (member?.status !== 'active') {
+    throw new AppError('unauthenticated', 'The membership is closed.');
+  }
+  return subject;
+}

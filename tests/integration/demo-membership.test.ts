@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../gateway/index.ts';
+import { findMemberByPhone, issueMemberSession } from '../../members/index.ts';
+import { seedDemoAlliance } from '../../scripts/demo-alliance.ts';
+import { createTestHub, type TestHub } from '../support/hub.ts';
+
+let hub: TestHub;
+beforeAll(async () => {
+  hub = await createTestHub();
+  await seedDemoAlliance(hub.services.db);
+  await seedDemoAlliance(hub.services.db);
+});
+afterAll(async () => {
+  await hub.close();
+});
+
+type Me = {
+  tier: { tier: { code: string } };
+  paidMembership: { paid: boolean; status: string };
+};
+type Benefits = { benefits: { code: string; publisher: { brand?: string; hub?: true } }[] };
+
+async function viewOf(phone: string): Promise<{ me: Me; benefits: Benefits }> {
+  const member = await findMemberByPhone(hub.services.db, phone);
+  if (!member) throw new Error(`demo member ${phone} missing`);
+  const { token } = await issueMemberSession(hub.services, member.id);
+  const app = createApp(hub.services);
+  const headers = { authorization: `Bearer ${token}` };
+  const me = (await (await app.request('/v1/me', { headers })).json()) as Me;
+  const benefits = (await (await app.request('/v1/me/benefits', { headers })).json()) as Benefits;
+  return { me, benefits };
+}
+
+describe('the demo alliance’s membership', () => {
+  it('has members in several tiers, one paid and one on trial, each seeing benefits of several brands', async () => {
+    const li = await viewOf('+8613800000001');
+    const wang = await viewOf('+8613800000002');
+    const zhang = await viewOf('+8613800000003');
+    const chen = await viewOf('+8613800000004');
+    expect([li, wang, zhang, chen].map((v) => v.me.tier.tier.code)).toEqual([
+      'star3',
+      'star2',
+      'star1',
+      'ordinary',
+    ]);
+    expect(li.me.paidMembership).toMatchObject({ paid: true, status: 'active' });
+    expect(wang.me.paidMembership).toMatchObject({ paid: true, status: 'trial' });
+    expect(chen.me.paidMembership).toMatchObject({ paid: false });
+
+    const publishers = (v: { benefits: Benefits }) =>
+      new Set(v.benefits.benefits.map((b) => b.publisher.brand ?? 'hub'));
+    expect(publishers(li).size).toBeGreaterThanOrEqual(4);
+    expect(li.benefits.benefits.map((b) => b.code)).toContain('free-shipping');
+    expect(chen.benefits.benefits.map((b) => b.code)).toEqual(['welcome-coupon']);
+  });
+});

@@ -1,0 +1,26 @@
+import { enrolMember, type MemberProfile } from '../../members/index.ts';
+import { type Db, newId, type Services } from '../../platform/index.ts';
+
+let phoneCounter = 0;
+
+/** A phone number no other test in this file uses (each test file has its own database). */
+export function uniquePhone(): string {
+  phoneCounter += 1;
+  return `+86139${String(phoneCounter).padStart(8, '0')}`;
+}
+
+export async function createPartner(db: Db, code = `p-${newId().slice(-8)}`): Promise<string> {
+  const id = newId();
+  await db
+    .insertInto('partners')
+    .values({ id, code, name: `Partner ${code}`, brand: code })
+    .execute();
+  return id;
+}
+
+export async function createMember(
+  services: Pick<Services, 'db' | 'clock'>,
+  displayName = 'Test Member',
+): Promise<MemberProfile> {
+  return enrolMember(services, { phone: uniquePhone(), displayName });
+}
