@@ -7,6 +7,7 @@ import {
   prepareAccrual,
   writeAccrualBatch,
 } from './accrual.ts';
+import { clawBack, forfeitAll, post } from './adjustments.ts';
 import { expireLots } from './expiry.ts';
 import { capture, expireHolds, voidHold } from './holds.ts';
 import { accountStatement, balanceAsOf, memberPoints } from './queries.ts';
@@ -57,6 +58,9 @@ export function createLedger(
     capture: bind(capture),
     voidHold: bind(voidHold),
     reverse: bind(reverse),
+    post: bind(post),
+    forfeitAll: bind(forfeitAll),
+    clawBack: bind(clawBack),
     expireLots: bind(expireLots),
     expireHolds: bind(expireHolds),
     memberPoints: (memberId: string) => memberPoints(ctx.db, memberId),

@@ -1,12 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../gateway/index.ts';
+import { enrolAtPartner } from '../../members/index.ts';
 import {
+  accrueForPurchase,
   getPartnerStore,
   listStores,
   revokePartnerKey,
   updatePartner,
 } from '../../partners/index.ts';
 import { manualClock } from '../../platform/index.ts';
+import { type CounterFixture, counterFixture } from '../support/counter.ts';
 import { createTestHub, type TestHub } from '../support/hub.ts';
 import {
   addSigningKey,
@@ -27,8 +30,12 @@ type SignedRoute = {
   method: 'GET' | 'POST';
   path: string;
   okStatus: number;
+  /** A fresh body (and, for routes about one resource, its path), made just before the call. */
   body?: () => unknown;
+  prepare?: () => Promise<{ path?: string; body?: unknown }>;
 };
+
+let counter: CounterFixture;
 
 const signedRoutes: SignedRoute[] = [
   { method: 'GET', path: '/v1/partner/me', okStatus: 200 },
@@ -39,6 +46,96 @@ const signedRoutes: SignedRoute[] = [
     path: '/v1/partner/stores',
     okStatus: 201,
     body: () => ({ code: uniqueCode('S'), name: 'Counter store' }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/partner/members',
+    okStatus: 200,
+    body: () => ({
+      customerId: uniqueCode('C'),
+      email: `${uniqueCode('e').toLowerCase()}@example.test`,
+    }),
+  },
+  {
+    method: 'GET',
+    path: '/v1/partner/members',
+    okStatus: 200,
+    prepare: async () => ({
+      path: `/v1/partner/members?customerId=${counter.members[0]?.customerId}`,
+    }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/partner/members/{memberId}/link',
+    okStatus: 200,
+    prepare: async () => {
+      // A member of another brand, not yet linked to this partner.
+      const customerId = uniqueCode('B');
+      const { member } = await enrolAtPartner(hub.services, {
+        partnerId: bob.partner.id,
+        partnerCustomerId: customerId,
+        email: `${customerId.toLowerCase()}@example.test`,
+      });
+      return {
+        path: `/v1/partner/members/${member.id}/link`,
+        body: { customerId: uniqueCode('L') },
+      };
+    },
+  },
+  { method: 'POST', path: '/v1/partner/accruals', okStatus: 200, body: () => counter.purchase() },
+  {
+    method: 'POST',
+    path: '/v1/partner/accruals/batch',
+    okStatus: 200,
+    body: () => ({ purchases: [counter.purchase(), counter.purchase()] }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/partner/redemptions/authorise',
+    okStatus: 200,
+    prepare: async () => ({ body: await counter.redemption() }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/partner/redemptions',
+    okStatus: 200,
+    prepare: async () => ({ body: await counter.redemption() }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/partner/redemptions/{holdId}/capture',
+    okStatus: 200,
+    prepare: async () => ({
+      path: `/v1/partner/redemptions/${await counter.authorise()}/capture`,
+      body: {},
+    }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/partner/redemptions/{holdId}/void',
+    okStatus: 200,
+    prepare: async () => ({ path: `/v1/partner/redemptions/${await counter.authorise()}/void` }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/partner/refunds',
+    okStatus: 200,
+    prepare: async () => {
+      const purchase = counter.purchase();
+      await accrueForPurchase(
+        { services: hub.services, ledger: counter.ledger },
+        alice.partner.id,
+        { ...purchase, purchasedAt: hub.services.clock.now() },
+      );
+      return {
+        body: {
+          kind: 'purchase',
+          refundId: uniqueCode('F'),
+          orderId: purchase.orderId,
+          refundAmountMinor: 100,
+        },
+      };
+    },
   },
 ];
 
@@ -53,23 +150,39 @@ beforeAll(async () => {
   app = createApp(hub.services);
   alice = await newTestPartner(hub);
   bob = await newTestPartner(hub);
+  counter = await counterFixture(hub, alice.partner.id, { members: 12 });
 });
 afterAll(async () => {
   await hub.close();
 });
 
-function goodCall(route: SignedRoute): SignedCall {
+async function goodCall(route: SignedRoute): Promise<SignedCall> {
+  const prepared = (await route.prepare?.()) ?? {};
   return {
     method: route.method,
-    path: route.path,
-    body: route.body?.(),
+    path: prepared.path ?? route.path,
+    body: prepared.body ?? route.body?.(),
     idempotencyKey: route.method === 'POST' ? idempotencyKey() : undefined,
   };
 }
 
-/** What a partner could notice changing: its stores. */
-async function aliceState(): Promise<number> {
-  return (await listStores(hub.services.db, alice.partner.id)).length;
+/** What a partner could notice changing: its stores, its members, its ledger entries. */
+async function aliceState(): Promise<string> {
+  const db = hub.services.db;
+  const [stores, entries, links] = await Promise.all([
+    listStores(db, alice.partner.id),
+    db
+      .selectFrom('ledger_entries')
+      .select(db.fn.countAll<number>().as('n'))
+      .where('partner_id', '=', alice.partner.id)
+      .executeTakeFirstOrThrow(),
+    db
+      .selectFrom('member_links')
+      .select(db.fn.countAll<number>().as('n'))
+      .where('partner_id', '=', alice.partner.id)
+      .executeTakeFirstOrThrow(),
+  ]);
+  return `${stores.length}/${entries.n}/${links.n}`;
 }
 
 async function expectRefused(res: Response, status: number, type: string): Promise<void> {
@@ -82,13 +195,13 @@ async function expectRefused(res: Response, status: number, type: string): Promi
 
 describe.each(signedRoutes)('$method $path', (route) => {
   it('accepts a request signed as docs/signing.md says', async () => {
-    const res = await signedFetch(hub, app, alice.key, goodCall(route));
+    const res = await signedFetch(hub, app, alice.key, await goodCall(route));
     expect(res.status).toBe(route.okStatus);
   });
 
   it('accepts an ES256 key as well as an EdDSA one', async () => {
     const key = await addSigningKey(hub, alice.partner.id, uniqueCode('es'), 'ES256');
-    const res = await signedFetch(hub, app, key, goodCall(route));
+    const res = await signedFetch(hub, app, key, await goodCall(route));
     expect(res.status).toBe(route.okStatus);
   });
 
@@ -227,7 +340,7 @@ describe.each(signedRoutes)('$method $path', (route) => {
   // Failures about the Idempotency-Key apply to POSTs only; GETs carry no key.
   for (const failure of failures.filter((f) => !f.onlyPost || route.method === 'POST')) {
     it(`refuses ${failure.name}`, async () => {
-      const call = goodCall(route);
+      const call = await goodCall(route);
       const before = await aliceState();
       const res = await failure.send(call);
       await expectRefused(res, failure.status ?? 401, failure.type ?? 'signature_invalid');
