@@ -17,7 +17,13 @@ export type {
 export type { CaptureInput, VoidInput } from './holds.ts';
 export { createLedger, type Ledger, ledgerJobs } from './ledger.ts';
 export type { LotTake } from './lots.ts';
-export type { MemberPoints, StatementLine, StatementPage } from './queries.ts';
+export type {
+  ActivityLine,
+  ActivityPage,
+  MemberPoints,
+  StatementLine,
+  StatementPage,
+} from './queries.ts';
 export type { Replayable } from './requests.ts';
 export type { ReverseInput, ReverseOutcome } from './reversal.ts';
 export type {

@@ -10,7 +10,7 @@ import {
 import { clawBack, forfeitAll, post } from './adjustments.ts';
 import { expireLots } from './expiry.ts';
 import { capture, expireHolds, voidHold } from './holds.ts';
-import { accountStatement, balanceAsOf, memberPoints } from './queries.ts';
+import { accountStatement, balanceAsOf, memberActivity, memberPoints } from './queries.ts';
 import type { LedgerDeps } from './requests.ts';
 import { reverse } from './reversal.ts';
 import { hold, redeem } from './spending.ts';
@@ -64,6 +64,8 @@ export function createLedger(
     expireLots: bind(expireLots),
     expireHolds: bind(expireHolds),
     memberPoints: (memberId: string) => memberPoints(ctx.db, memberId),
+    memberActivity: (memberId: string, page: Parameters<typeof memberActivity>[2]) =>
+      memberActivity(ctx.db, memberId, page),
     balanceAsOf: (accountId: string, at: Date) => balanceAsOf(ctx.db, accountId, at),
     accountStatement: (accountId: string, range: Parameters<typeof accountStatement>[2]) =>
       accountStatement(ctx.db, accountId, range),

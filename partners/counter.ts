@@ -115,7 +115,8 @@ export async function accrueForPurchase(
           memberId: member.id,
           points: accrual.points,
           idempotencyKey: `purchase:${input.orderId}`,
-          expiresAt: new Date(services.clock.now().getTime() + policy.lifetimeMs),
+          // From the purchase, not from when the hub heard of it: a retry asks for the same lot.
+          expiresAt: new Date(input.purchasedAt.getTime() + policy.lifetimeMs),
           metadata,
         })
       : undefined;
