@@ -12,7 +12,13 @@ const usagePeriods = ['day', 'week', 'month', 'year', 'lifetime'] as const;
 
 export const PublishBenefitSchema = z
   .object({
-    code: z.string().min(1).max(64).openapi({ example: 'tea-95' }),
+    code: z
+      .string()
+      .regex(
+        /^[a-z0-9][a-z0-9_-]{1,63}$/,
+        '2 to 64 of a-z, 0-9, _ and -, starting with a letter or digit',
+      )
+      .openapi({ description: 'Your code for it, unique among your benefits', example: 'tea-95' }),
     title: z.string().min(1).max(200),
     description: z.string().max(2000).optional(),
     kind: z.enum(benefitKinds as [BenefitKind, ...BenefitKind[]]),

@@ -184,6 +184,7 @@ describe('partner benefits: errors', () => {
   it('names the field of bad input (400) and publishes nothing', async () => {
     const before = await listed(alice);
     const cases: Array<[Record<string, unknown>, string]> = [
+      [{ code: 'Tea 95', title: 'x', kind: 'service_perk', params: { perk: 'p' } }, 'code'],
       [{ kind: 'discount_rate', params: { rateBp: 9000 } }, 'title'],
       [{ title: 'x', kind: 'cashback', params: {} }, 'kind'],
       [{ title: 'x', kind: 'discount_rate', params: { rateBp: 0 } }, 'params.rateBp'],
