@@ -1,43 +1,28 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../gateway/index.ts';
-import {
-  computeSegments,
-  issueMemberSession,
-  publishBenefit,
-  recordGrowthEvent,
-} from '../../members/index.ts';
+import { computeSegments, publishBenefit, recordGrowthEvent } from '../../members/index.ts';
 import { manualClock, newId } from '../../platform/index.ts';
 import { createTestHub, type TestHub } from '../support/hub.ts';
-import { createMember, createPartner } from '../support/members.ts';
-import { staffToken, type TestApp, uniqueCode } from '../support/partners.ts';
+import { benefitIdsMemberSees, createMember, createPartner } from '../support/members.ts';
+import { staffClient, staffToken, type TestApp, uniqueCode } from '../support/partners.ts';
 
 const start = new Date('2026-03-01T04:00:00Z');
 const dayMs = 86_400_000;
 const clock = manualClock(start);
 let hub: TestHub;
 let app: TestApp;
-let admin: string;
+let call: ReturnType<typeof staffClient>;
 let partner: string;
 
 beforeAll(async () => {
   hub = await createTestHub({ clock });
   app = createApp(hub.services);
-  admin = await staffToken(hub, 'admin');
+  call = staffClient(app, await staffToken(hub, 'admin'));
   partner = await createPartner(hub.services.db);
 });
 afterAll(async () => {
   await hub.close();
 });
-
-function call(method: string, path: string, body?: unknown, token: string | null = admin) {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (token) headers.authorization = `Bearer ${token}`;
-  return app.request(path, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-}
 
 type Benefit = { id: string; code: string; publisher: unknown };
 
@@ -47,13 +32,7 @@ async function hubBenefits(): Promise<string[]> {
   return ((await res.json()) as { benefits: Benefit[] }).benefits.map((b) => b.id);
 }
 
-async function memberSees(memberId: string): Promise<string[]> {
-  const { token } = await issueMemberSession(hub.services, memberId);
-  const res = await app.request('/v1/me/benefits', {
-    headers: { authorization: `Bearer ${token}` },
-  });
-  return ((await res.json()) as { benefits: Benefit[] }).benefits.map((b) => b.id);
-}
+const memberSees = (memberId: string) => benefitIdsMemberSees(app, hub.services, memberId);
 
 describe('hub benefits', () => {
   it('publishes a hub benefit that members at every brand see, lists it, withdraws it', async () => {
