@@ -4,6 +4,7 @@ import { idempotency } from '../idempotency.ts';
 import { partnerAuth } from '../partner-auth.ts';
 import * as accruals from './accruals.ts';
 import * as addStore from './add-store.ts';
+import * as benefits from './benefits.ts';
 import * as listStores from './list-stores.ts';
 import * as me from './me.ts';
 import * as members from './members.ts';
@@ -38,6 +39,7 @@ export function partnerRoutes(): OpenAPIHono<PartnerEnv> {
     accruals,
     redemptions,
     refunds,
+    benefits,
   ]) {
     endpoint.register(app);
   }

@@ -82,6 +82,37 @@ const signedRoutes: SignedRoute[] = [
       };
     },
   },
+  { method: 'GET', path: '/v1/partner/benefits', okStatus: 200 },
+  {
+    method: 'POST',
+    path: '/v1/partner/benefits',
+    okStatus: 201,
+    body: () => ({
+      code: uniqueCode('b'),
+      title: 'Gift wrap',
+      kind: 'service_perk',
+      params: { perk: 'Gift wrap' },
+    }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/partner/benefits/{benefitId}/withdraw',
+    okStatus: 200,
+    prepare: async () => ({
+      path: `/v1/partner/benefits/${await publishedBenefit()}/withdraw`,
+    }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/partner/benefit-uses',
+    okStatus: 200,
+    prepare: async () => ({
+      body: {
+        member: { customerId: counter.members[0]?.customerId },
+        benefitId: await publishedBenefit(),
+      },
+    }),
+  },
   { method: 'POST', path: '/v1/partner/accruals', okStatus: 200, body: () => counter.purchase() },
   {
     method: 'POST',
@@ -155,6 +186,23 @@ beforeAll(async () => {
 afterAll(async () => {
   await hub.close();
 });
+
+/** A fresh benefit of alice's without a usage limit, published through the API; its id. */
+async function publishedBenefit(): Promise<string> {
+  const res = await signedFetch(hub, app, alice.key, {
+    method: 'POST',
+    path: '/v1/partner/benefits',
+    body: {
+      code: uniqueCode('b'),
+      title: 'Free refill',
+      kind: 'service_perk',
+      params: { perk: 'Refill' },
+    },
+    idempotencyKey: idempotencyKey(),
+  });
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { id: string }).id;
+}
 
 async function goodCall(route: SignedRoute): Promise<SignedCall> {
   const prepared = (await route.prepare?.()) ?? {};
