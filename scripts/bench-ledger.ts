@@ -50,9 +50,9 @@ try {
   // Members and partners exist before the load, as they do in a running alliance: both runs
   // find their accounts made and cached.
   for (let i = 0; i < membersCount; i += 5000) {
-    await Promise.all(members.slice(i, i + 5000).map((m) => ledger.accountId(memberPointsKey(m))));
+    await ledger.accountIds(members.slice(i, i + 5000).map((m) => memberPointsKey(m)));
   }
-  await Promise.all(partners.map((p) => ledger.accountId(partnerPointsKey(p, 'partner_issued'))));
+  await ledger.accountIds(partners.map((p) => partnerPointsKey(p, 'partner_issued')));
   await handle.sql`VACUUM ANALYZE ledger_accounts`;
   const sql = handle.sql;
 
