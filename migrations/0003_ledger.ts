@@ -67,7 +67,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
     CREATE TABLE ledger_requests (
       owner_id uuid NOT NULL,
-      idempotency_key text NOT NULL CHECK (length(idempotency_key) BETWEEN 1 AND 255),
+      -- Byte order (COLLATE "C"): equality is the same as in any deterministic collation, and
+      -- the unique index, written once per accrual, compares keys with memcmp, not strcoll.
+      idempotency_key text COLLATE "C" NOT NULL CHECK (length(idempotency_key) BETWEEN 1 AND 255),
       request_hash text NOT NULL,
       entry_id uuid,
       outcome jsonb NOT NULL,
