@@ -1,5 +1,5 @@
 import type { Clock, Db, JobDefinition, Logger } from '../platform/index.ts';
-import { createAccountDirectory } from './accounts.ts';
+import { type AccountKey, createAccountDirectory } from './accounts.ts';
 import {
   type AccrualInput,
   type AccrualResult,
@@ -70,6 +70,8 @@ export function createLedger(
     accountStatement: (accountId: string, range: Parameters<typeof accountStatement>[2]) =>
       accountStatement(ctx.db, accountId, range),
     accountId: deps.accounts.id,
+    /** Many account ids at once (created when missing), in two statements. */
+    accountIds: (keys: AccountKey[]) => deps.accounts.ids(keys),
     verify: () => verifyLedger(ctx.db),
     writerStats: writer.stats,
     close: writer.close,
