@@ -52,7 +52,12 @@ export type LedgerModel = {
 /** What the model expects of one request: a rejection, or a success it then applies. */
 export type Prediction =
   | { rejected: ProblemType }
-  | { expected: Record<string, unknown>; apply(actual: Record<string, unknown>): void };
+  | {
+      expected: Record<string, unknown>;
+      /** For a hold: the points it reserves, per lot (not part of its answer). */
+      reserved?: LotTake[];
+      apply(actual: Record<string, unknown>): void;
+    };
 
 export function emptyModel(nowMs: number): LedgerModel {
   return { nowMs, lots: [], holds: [], entries: [], partners: new Map() };
@@ -197,6 +202,7 @@ export function predictHold(
   if (!takes) return { rejected: 'insufficient_points' };
   return {
     expected: { points: r.points, expiresAt: new Date(r.expiresAtMs).toISOString() },
+    reserved: takes,
     apply: (actual) => {
       for (const t of takes) lotById(model, t.lotId).held += t.points;
       model.holds.push({
