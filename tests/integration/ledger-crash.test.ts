@@ -56,6 +56,28 @@ function expectSameAnswers(first: Run, second: Run): void {
   }
 }
 
+/**
+ * Kills the load process after `killAfter` answers, checks it died mid-way (some requests
+ * committed, not all), starts it again with the same requests and lets it finish; checks
+ * that the answers given before the kill come back identical and replayed, and that exactly
+ * the requests not committed at the kill were applied by the second run.
+ */
+async function killAndRestart(env: Record<string, string>, killAfter: number): Promise<Run> {
+  const count = Number(env.LOAD_COUNT);
+  const killed = await runLoad(env, killAfter);
+  expect(killed.signal).toBe('SIGKILL');
+  const committedAtKill = await requestsStored(`load-${env.LOAD_MODE}-`);
+  expect(committedAtKill).toBeGreaterThanOrEqual(killed.answers.size);
+  expect(committedAtKill).toBeLessThan(count);
+
+  const finished = await runLoad(env);
+  expect(finished.answers.size).toBe(count);
+  expectSameAnswers(killed, finished);
+  const fresh = [...finished.answers.values()].filter((a) => !a.replayed);
+  expect(fresh).toHaveLength(count - committedAtKill);
+  return finished;
+}
+
 let hub: TestHub;
 let ledger: Ledger;
 beforeAll(async () => {
@@ -91,18 +113,7 @@ describe('a hub process killed mid-write and restarted', () => {
 
     // 1,150 is not a multiple of the batch size: the kill often lands after a batch committed
     // but before all its callers were answered, as well as with the next batch in flight.
-    const killed = await runLoad(env, 1_150);
-    expect(killed.signal).toBe('SIGKILL');
-    const committedAtKill = await requestsStored('load-accrue-');
-    // Killed in the middle: some batches committed, the rest never was.
-    expect(committedAtKill).toBeGreaterThanOrEqual(killed.answers.size);
-    expect(committedAtKill).toBeLessThan(count);
-
-    const finished = await runLoad(env);
-    expect(finished.answers.size).toBe(count);
-    expectSameAnswers(killed, finished);
-    const fresh = [...finished.answers.values()].filter((a) => !a.replayed).length;
-    expect(fresh).toBe(count - committedAtKill);
+    const finished = await killAndRestart(env, 1_150);
     expect(new Set([...finished.answers.values()].map((a) => a.entry)).size).toBe(count);
 
     const expected = new Map<string, number>();
@@ -150,15 +161,7 @@ describe('a hub process killed mid-write and restarted', () => {
       LOAD_CONCURRENCY: '16',
     };
 
-    const killed = await runLoad(env, 100);
-    expect(killed.signal).toBe('SIGKILL');
-    const committedAtKill = await requestsStored('load-redeem-');
-    expect(committedAtKill).toBeGreaterThanOrEqual(killed.answers.size);
-    expect(committedAtKill).toBeLessThan(count);
-
-    const finished = await runLoad(env);
-    expect(finished.answers.size).toBe(count);
-    expectSameAnswers(killed, finished);
+    const finished = await killAndRestart(env, 100);
     const answers = [...finished.answers.values()];
     const spent = answers.filter((a) => !a.entry.startsWith('rejected:'));
     expect(spent).toHaveLength(members.length * 10);
