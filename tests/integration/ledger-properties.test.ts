@@ -45,7 +45,8 @@ import {
 // the member, with the same body (the first answer again, a rejection included) or another
 // (idempotency_key_reused), after any number of steps and sweeps.
 //
-// 30 histories of up to 8 steps take 7 to 15 s on two cores; LEDGER_PROPERTY_RUNS=500 searches longer.
+// 30 histories of up to 8 steps take 7 to 15 s on two cores; a longer search:
+// LEDGER_PROPERTY_RUNS=500 npx vitest run tests/integration/ledger-properties.test.ts
 
 const membersPerRun = 3;
 const partnersPerRun = 3;
