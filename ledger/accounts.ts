@@ -78,7 +78,12 @@ export function createAccountDirectory(db: Db): AccountDirectory {
     executor: Executor,
     remember: boolean,
   ): Promise<Map<string, string>> => {
-    const rows = keys.map((k) => ({ id: newId(), k }));
+    // New accounts are inserted in one global order (by key), like row locks: two
+    // transactions creating the same accounts in different orders would each wait on the
+    // other's uncommitted index entry, a deadlock that failed whole accrual batches.
+    const rows = keys
+      .map((k) => ({ id: newId(), k, sortKey: keyString(k) }))
+      .sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
     await sql`
       INSERT INTO ledger_accounts (id, asset, owner_type, owner_id, kind, floor)
       SELECT * FROM unnest(${rows.map((r) => r.id)}::uuid[], ${rows.map((r) => r.k.asset)}::text[],

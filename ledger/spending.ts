@@ -154,17 +154,20 @@ export async function hold(deps: LedgerDeps, input: HoldInput): Promise<Replayab
   validateKey(input.idempotencyKey);
   const { partnerId, memberId, points, expiresAt, metadata } = input;
   const now = deps.clock.now();
-  if (!(expiresAt > now)) {
-    throw new AppError('validation_failed', 'expiresAt must be in the future', {
+  const notInFuture = () =>
+    new AppError('validation_failed', 'expiresAt must be in the future', {
       fields: [{ field: 'expiresAt', reason: 'must be in the future' }],
     });
-  }
+  if (!(expiresAt instanceof Date) || Number.isNaN(expiresAt.getTime())) throw notInFuture();
   const hash = requestHash({ op: 'hold', partnerId, memberId, points, expiresAt, metadata });
   const memberAccount = await deps.accounts.id(memberPointsKey(memberId));
   return idempotent(
     deps.db,
     { ownerId: partnerId, key: input.idempotencyKey, hash },
     async (tx): Promise<Decision<HoldOutcome>> => {
+      // A deadline in the past is refused only for a new request (nothing is stored): a retry
+      // that arrives after its hold's deadline must get its first answer back, not this error.
+      if (!(expiresAt > now)) throw notInFuture();
       await lockAccounts(tx, [memberAccount]);
       const lots = await spendableLots(tx, memberAccount, now);
       const takes = takeOldestFirst(lots, points);

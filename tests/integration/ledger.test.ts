@@ -187,6 +187,24 @@ describe('holds', () => {
     expect((await ledger.memberPoints(member)).held).toBe(10);
   });
 
+  it('answers a retry that arrives after the deadline with the first answer', async () => {
+    const { partner, member } = parties();
+    await accrue(partner, member, 10);
+    const request = {
+      partnerId: partner,
+      memberId: member,
+      points: 40,
+      idempotencyKey: key(),
+      expiresAt: new Date(clock.now().getTime() + 1000),
+    };
+    await expect(ledger.hold(request)).rejects.toMatchObject({ type: 'insufficient_points' });
+    clock.advanceMs(2000);
+    await expect(ledger.hold(request)).rejects.toMatchObject({ type: 'insufficient_points' });
+    await expect(ledger.hold({ ...request, idempotencyKey: key() })).rejects.toMatchObject({
+      type: 'validation_failed',
+    });
+  });
+
   it('voids itself once its deadline passes (the sweep job)', async () => {
     const { partner, member } = parties();
     await accrue(partner, member, 100);
