@@ -1,5 +1,6 @@
 import type { ColumnType, Generated, Selectable } from 'kysely';
 import type { MembershipSchema } from './database-members.ts';
+import type { SettlementSchema } from './database-settlement.ts';
 
 /**
  * The schema as Kysely sees it: one interface per table, kept beside the migrations that make
@@ -18,6 +19,11 @@ export interface AllianceTable {
   /** Value of one point in minor currency units, an exact decimal string ('1' = 1 fen). */
   point_value_minor: Generated<string>;
   created_at: CreatedAt;
+  // Settlement settings (migrations/0030_settlement.ts): exact decimal rates, 'HH:MM' cut.
+  clearing_fee_rate: Generated<string>;
+  fee_on_own_points: Generated<boolean>;
+  breakage_share_rate: Generated<string>;
+  period_cut_time: Generated<string>;
 }
 
 export interface PartnersTable {
@@ -209,7 +215,7 @@ export interface LedgerHoldLotsTable {
   points: number;
 }
 
-export interface Database extends MembershipSchema {
+export interface Database extends MembershipSchema, SettlementSchema {
   hub_keys: HubKeysTable;
   ledger_accounts: LedgerAccountsTable;
   ledger_entries: LedgerEntriesTable;

@@ -1,0 +1,137 @@
+import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
+import { AppError, type Db, type SettlementPeriod } from '../platform/index.ts';
+import { csvHeader, csvLine } from './lines.ts';
+
+export type StatementLine = {
+  line: number;
+  bookedAt: string;
+  entryId: string;
+  kind: string;
+  role: 'issuer' | 'acceptor';
+  counterpartyId: string | null;
+  orderId: string | null;
+  points: number;
+  valueMinor: number;
+  feeMinor: number;
+};
+
+export type Statement = {
+  periodId: string;
+  localDate: string;
+  startsAt: string;
+  endsAt: string;
+  status: SettlementPeriod['status'];
+  partnerId: string;
+  currency: string;
+  totals: {
+    lineCount: number;
+    owedToOthersMinor: number;
+    owedByOthersMinor: number;
+    feesMinor: number;
+    breakagePoints: number;
+    netMinor: number;
+  };
+  /** sha256 of the CSV form of this statement, fixed when the period was computed. */
+  digest: string;
+  lines: StatementLine[];
+};
+
+/** Lines per statement page read from the database at a time when streaming CSV. */
+const csvChunkLines = 5000;
+
+export function localDateOf(period: { local_date: Date }): string {
+  return period.local_date.toISOString().slice(0, 10);
+}
+
+/** A computed (or later) period; finance and partners see nothing of a period in progress. */
+export async function computedPeriod(db: Db, periodId: string): Promise<SettlementPeriod> {
+  const period = await db
+    .selectFrom('settlement_periods')
+    .selectAll()
+    .where('id', '=', periodId)
+    .executeTakeFirst();
+  if (!period) throw new AppError('not_found', 'No such settlement period.');
+  if (period.status === 'closed')
+    throw new AppError('conflict', 'The period is closed but not computed yet.');
+  return period;
+}
+
+/**
+ * One partner's statement of one period, scoped to that partner. A partner without lines in
+ * the period gets an empty statement with zero totals.
+ */
+export async function getStatement(
+  db: Db,
+  input: { periodId: string; partnerId: string; currency: string },
+): Promise<Statement> {
+  const period = await computedPeriod(db, input.periodId);
+  const position = await db
+    .selectFrom('settlement_positions')
+    .selectAll()
+    .where('period_id', '=', period.id)
+    .where('partner_id', '=', input.partnerId)
+    .executeTakeFirst();
+  const lines = await db
+    .selectFrom('settlement_lines')
+    .selectAll()
+    .where('period_id', '=', period.id)
+    .where('partner_id', '=', input.partnerId)
+    .orderBy('line_no')
+    .execute();
+  return {
+    periodId: period.id,
+    localDate: localDateOf(period),
+    startsAt: period.starts_at.toISOString(),
+    endsAt: period.ends_at.toISOString(),
+    status: period.status,
+    partnerId: input.partnerId,
+    currency: input.currency,
+    totals: {
+      lineCount: position?.line_count ?? 0,
+      owedToOthersMinor: position?.owed_to_others_minor ?? 0,
+      owedByOthersMinor: position?.owed_by_others_minor ?? 0,
+      feesMinor: position?.fees_minor ?? 0,
+      breakagePoints: position?.breakage_points ?? 0,
+      netMinor: position?.net_minor ?? 0,
+    },
+    digest: position?.digest ?? emptyDigest,
+    lines: lines.map((l) => ({
+      line: l.line_no,
+      bookedAt: l.booked_at.toISOString(),
+      entryId: l.entry_id,
+      kind: l.kind,
+      role: l.role,
+      counterpartyId: l.counterparty_id,
+      orderId: l.order_id,
+      points: l.points,
+      valueMinor: l.value_minor,
+      feeMinor: l.fee_minor,
+    })),
+  };
+}
+
+/** The digest of a statement without lines: its CSV is the header alone. */
+const emptyDigest = createHash('sha256').update(`${csvHeader}\n`).digest('hex');
+
+/**
+ * The statement as CSV, produced page by page so that a statement of a million lines is never
+ * held whole. Its sha256 equals the digest stored when the period was computed.
+ */
+export async function* statementCsv(
+  db: Db,
+  input: { periodId: string; partnerId: string },
+): AsyncGenerator<string> {
+  const period = await computedPeriod(db, input.periodId);
+  yield `${csvHeader}\n`;
+  let after = 0;
+  for (;;) {
+    const { rows } = await sql<{ line_no: number; text: string }>`
+      SELECT l.line_no, ${csvLine} AS text FROM settlement_lines l
+      WHERE l.period_id = ${period.id}::uuid AND l.partner_id = ${input.partnerId}::uuid AND l.line_no > ${after}::int8
+      ORDER BY l.line_no LIMIT ${csvChunkLines}`.execute(db);
+    if (rows.length === 0) return;
+    yield rows.map((r) => `${r.text}\n`).join('');
+    after = rows.at(-1)?.line_no ?? after;
+  }
+}
