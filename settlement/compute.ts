@@ -37,7 +37,7 @@ export async function computePeriod(
       .where('id', '=', periodId)
       .forUpdate()
       .executeTakeFirst();
-    if (!period || period.status !== 'closed') return false;
+    if (period?.status !== 'closed') return false;
     await step('locked');
     const bounds = { id: period.id, startsAt: period.starts_at, endsAt: period.ends_at };
     await insertLines(tx, bounds, settings.currency);
