@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { AppError, type Db, type SettlementPeriod } from '../platform/index.ts';
 import { csvHeader, csvLine } from './lines.ts';
+import { loadSettlementSettings } from './settings.ts';
 
 export type StatementLine = {
   line: number;
@@ -63,9 +64,10 @@ export async function computedPeriod(db: Db, periodId: string): Promise<Settleme
  */
 export async function getStatement(
   db: Db,
-  input: { periodId: string; partnerId: string; currency: string },
+  input: { periodId: string; partnerId: string },
 ): Promise<Statement> {
   const period = await computedPeriod(db, input.periodId);
+  const { currency } = await loadSettlementSettings(db);
   const position = await db
     .selectFrom('settlement_positions')
     .selectAll()
@@ -86,7 +88,7 @@ export async function getStatement(
     endsAt: period.ends_at.toISOString(),
     status: period.status,
     partnerId: input.partnerId,
-    currency: input.currency,
+    currency,
     totals: {
       lineCount: position?.line_count ?? 0,
       owedToOthersMinor: position?.owed_to_others_minor ?? 0,
@@ -116,19 +118,24 @@ const emptyDigest = createHash('sha256').update(`${csvHeader}\n`).digest('hex');
 
 /**
  * The statement as CSV, produced page by page so that a statement of a million lines is never
- * held whole. Its sha256 equals the digest stored when the period was computed.
+ * held whole. Its sha256 equals the digest stored when the period was computed. The period is
+ * checked before the first byte, so that a refusal is an error answer, not a cut stream.
  */
-export async function* statementCsv(
+export async function statementCsv(
   db: Db,
   input: { periodId: string; partnerId: string },
-): AsyncGenerator<string> {
+): Promise<AsyncGenerator<string>> {
   const period = await computedPeriod(db, input.periodId);
+  return csvPages(db, period.id, input.partnerId);
+}
+
+async function* csvPages(db: Db, periodId: string, partnerId: string): AsyncGenerator<string> {
   yield `${csvHeader}\n`;
   let after = 0;
   for (;;) {
     const { rows } = await sql<{ line_no: number; text: string }>`
       SELECT l.line_no, ${csvLine} AS text FROM settlement_lines l
-      WHERE l.period_id = ${period.id}::uuid AND l.partner_id = ${input.partnerId}::uuid AND l.line_no > ${after}::int8
+      WHERE l.period_id = ${periodId}::uuid AND l.partner_id = ${partnerId}::uuid AND l.line_no > ${after}::int8
       ORDER BY l.line_no LIMIT ${csvChunkLines}`.execute(db);
     if (rows.length === 0) return;
     yield rows.map((r) => `${r.text}\n`).join('');

@@ -6,6 +6,7 @@ import * as addStore from './add-store.ts';
 import * as listStores from './list-stores.ts';
 import * as me from './me.ts';
 import * as rules from './rules.ts';
+import * as statements from './statements.ts';
 
 /**
  * A router whose every route, including unknown paths, passes the signature check, then the
@@ -25,6 +26,6 @@ export function signedRouter(): OpenAPIHono<PartnerEnv> {
  */
 export function partnerRoutes(): OpenAPIHono<PartnerEnv> {
   const app = signedRouter();
-  for (const endpoint of [me, listStores, addStore, rules]) endpoint.register(app);
+  for (const endpoint of [me, listStores, addStore, rules, statements]) endpoint.register(app);
   return app;
 }

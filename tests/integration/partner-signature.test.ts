@@ -6,7 +6,7 @@ import {
   revokePartnerKey,
   updatePartner,
 } from '../../partners/index.ts';
-import { manualClock } from '../../platform/index.ts';
+import { manualClock, newId } from '../../platform/index.ts';
 import { createTestHub, type TestHub } from '../support/hub.ts';
 import {
   addSigningKey,
@@ -30,8 +30,13 @@ type SignedRoute = {
   body?: () => unknown;
 };
 
+/** A computed settlement period (with no lines) for the statements route. */
+const periodId = newId();
+
 const signedRoutes: SignedRoute[] = [
   { method: 'GET', path: '/v1/partner/me', okStatus: 200 },
+  { method: 'GET', path: `/v1/partner/statements/${periodId}`, okStatus: 200 },
+  { method: 'GET', path: `/v1/partner/statements/${periodId}?format=csv`, okStatus: 200 },
   { method: 'GET', path: '/v1/partner/stores', okStatus: 200 },
   { method: 'GET', path: '/v1/partner/rules', okStatus: 200 },
   {
@@ -53,6 +58,21 @@ beforeAll(async () => {
   app = createApp(hub.services);
   alice = await newTestPartner(hub);
   bob = await newTestPartner(hub);
+  const day = {
+    starts_at: new Date('2026-11-23T16:00:00Z'),
+    ends_at: new Date('2026-11-24T16:00:00Z'),
+  };
+  await hub.services.db
+    .insertInto('settlement_periods')
+    .values({
+      id: periodId,
+      local_date: '2026-11-24',
+      ...day,
+      status: 'computed',
+      closed_at: day.ends_at,
+      computed_at: day.ends_at,
+    })
+    .execute();
 });
 afterAll(async () => {
   await hub.close();

@@ -31,7 +31,7 @@ export async function redeemAt(
 
 export async function csvOf(db: Db, periodId: string, partnerId: string): Promise<string> {
   let text = '';
-  for await (const chunk of statementCsv(db, { periodId, partnerId })) text += chunk;
+  for await (const chunk of await statementCsv(db, { periodId, partnerId })) text += chunk;
   return text;
 }
 

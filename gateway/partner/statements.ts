@@ -1,0 +1,36 @@
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import type { PartnerEnv } from '../context.ts';
+import { problems } from '../schemas.ts';
+import { StatementQuery, statementContent, statementResponse } from '../statement-response.ts';
+
+export const route = createRoute({
+  method: 'get',
+  path: '/statements/{periodId}',
+  tags: ['partner'],
+  summary: "The signing partner's own settlement statement of a period, as JSON or CSV",
+  security: [{ partnerSignature: [] }],
+  request: {
+    params: z.object({ periodId: z.uuid().openapi({ param: { name: 'periodId', in: 'path' } }) }),
+    query: StatementQuery,
+  },
+  responses: {
+    200: { description: 'The statement', content: statementContent },
+    400: problems[400],
+    401: problems[401],
+    403: problems[403],
+    404: problems[404],
+    409: problems[409],
+    429: problems[429],
+  },
+});
+
+export function register(app: OpenAPIHono<PartnerEnv>): void {
+  app.openapi(route, async (c) => {
+    // Scoped to the signer: a partner can only ever read its own statement.
+    return statementResponse(c, c.get('services').db, {
+      periodId: c.req.valid('param').periodId,
+      partnerId: c.get('partner').id,
+      format: c.req.valid('query').format,
+    });
+  });
+}

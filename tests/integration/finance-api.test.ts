@@ -1,0 +1,138 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createApp } from '../../gateway/index.ts';
+import type { Ledger } from '../../ledger/index.ts';
+import { manualClock, newId } from '../../platform/index.ts';
+import { runSettlement } from '../../settlement/index.ts';
+import { createTestHub, type TestHub } from '../support/hub.ts';
+import { expectSoundLedger, farFuture, key, ledgerFor } from '../support/ledger.ts';
+import {
+  newTestPartner,
+  signedFetch,
+  staffToken,
+  type TestApp,
+  type TestPartner,
+} from '../support/partners.ts';
+import { redeemAt, sha256 } from '../support/settlement.ts';
+
+const clock = manualClock(new Date('2026-07-01T03:00:00Z'));
+let hub: TestHub;
+let app: TestApp;
+let ledger: Ledger;
+let finance: string;
+let issuer: TestPartner;
+let acceptor: TestPartner;
+let periodId: string;
+
+beforeAll(async () => {
+  hub = await createTestHub({ clock });
+  app = createApp(hub.services);
+  ledger = ledgerFor(hub, clock);
+  finance = await staffToken(hub, 'finance');
+  issuer = await newTestPartner(hub);
+  acceptor = await newTestPartner(hub);
+  const member = newId();
+  await ledger.accrue({
+    partnerId: issuer.partner.id,
+    memberId: member,
+    points: 5000,
+    idempotencyKey: key(),
+    expiresAt: farFuture,
+  });
+  await redeemAt(ledger, acceptor.partner.id, member, 1250, 'ORD-1');
+  await redeemAt(ledger, acceptor.partner.id, member, 750, 'ORD,2');
+  clock.set(new Date('2026-07-01T16:02:00Z'));
+  await runSettlement(hub.services.db, clock);
+  const row = await hub.services.db
+    .selectFrom('settlement_periods')
+    .select('id')
+    .executeTakeFirstOrThrow();
+  periodId = row.id;
+});
+afterAll(async () => {
+  await ledger.close();
+  await hub.close();
+});
+
+function asFinance(path: string, init: { method?: string; body?: unknown; token?: string } = {}) {
+  return app.request(path, {
+    method: init.method ?? 'GET',
+    headers: {
+      authorization: `Bearer ${init.token ?? finance}`,
+      'content-type': 'application/json',
+    },
+    body: init.body === undefined ? undefined : JSON.stringify(init.body),
+  });
+}
+
+describe('/v1/finance', () => {
+  it('lists periods and summarises one: 2000 points at 1 fen, fee 2% (25 + 15)', async () => {
+    const list = await asFinance('/v1/finance/periods');
+    expect(await list.json()).toMatchObject({
+      periods: [{ id: periodId, status: 'computed', localDate: '2026-07-01' }],
+    });
+    const summary = await (await asFinance(`/v1/finance/periods/${periodId}`)).json();
+    expect(summary).toMatchObject({
+      hubFeesMinor: 40,
+      matrix: [{ payerId: issuer.partner.id, payeeId: acceptor.partner.id, amountMinor: 2000 }],
+    });
+  });
+
+  it('serves a statement as CSV whose sha256 is the digest in the JSON form', async () => {
+    const path = `/v1/finance/periods/${periodId}/statements/${issuer.partner.id}`;
+    const json = (await (await asFinance(path)).json()) as {
+      digest: string;
+      totals: { netMinor: number };
+    };
+    expect(json.totals.netMinor).toBe(-2040);
+    const csv = await asFinance(`${path}?format=csv`);
+    expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    const text = await csv.text();
+    expect(text).toContain('"ORD,2"');
+    expect(sha256(text)).toBe(json.digest);
+  });
+
+  it('refuses staff without the finance role, and a period not yet computed', async () => {
+    const admin = await staffToken(hub, 'admin');
+    expect((await asFinance('/v1/finance/periods', { token: admin })).status).toBe(403);
+    expect((await asFinance(`/v1/finance/periods/${newId()}`)).status).toBe(404);
+  });
+
+  it('approves, then records one payment per partner and marks the period paid', async () => {
+    const approved = await asFinance(`/v1/finance/periods/${periodId}/approve`, { method: 'POST' });
+    expect(await approved.json()).toMatchObject({ status: 'approved' });
+    const again = await asFinance(`/v1/finance/periods/${periodId}/approve`, { method: 'POST' });
+    expect(again.status).toBe(409);
+    const paid = await asFinance(`/v1/finance/periods/${periodId}/paid`, {
+      method: 'POST',
+      body: {
+        payments: [
+          { partnerId: issuer.partner.id, reference: 'IN-0001' },
+          { partnerId: acceptor.partner.id, reference: 'OUT-0001' },
+        ],
+      },
+    });
+    expect(await paid.json()).toMatchObject({ status: 'paid' });
+    await expectSoundLedger(ledger);
+  });
+});
+
+describe('GET /v1/partner/statements/{periodId}', () => {
+  it('gives a partner its own statement, JSON or CSV, and nobody else’s', async () => {
+    const res = await signedFetch(hub, app, acceptor.key, {
+      method: 'GET',
+      path: `/v1/partner/statements/${periodId}`,
+    });
+    const body = (await res.json()) as {
+      partnerId: string;
+      totals: { netMinor: number };
+      lines: unknown[];
+    };
+    expect(body).toMatchObject({ partnerId: acceptor.partner.id, totals: { netMinor: 2000 } });
+    expect(body.lines).toHaveLength(2);
+    const csv = await signedFetch(hub, app, issuer.key, {
+      method: 'GET',
+      path: `/v1/partner/statements/${periodId}?format=csv`,
+    });
+    expect((await csv.text()).split('\n')[1]).toContain(',issuer,');
+  });
+});
