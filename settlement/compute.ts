@@ -31,6 +31,8 @@ export async function computePeriod(
   return db.transaction().execute(async (tx) => {
     // One snapshot of the ledger for the lines and for the cross-check against the postings.
     await sql`SET TRANSACTION ISOLATION LEVEL REPEATABLE READ`.execute(tx);
+    // A period of a million lines is grouped and sorted in memory rather than on disk.
+    await sql`SET LOCAL work_mem = '256MB'`.execute(tx);
     const period = await tx
       .selectFrom('settlement_periods')
       .select(['id', 'status', 'starts_at', 'ends_at'])

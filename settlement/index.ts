@@ -13,6 +13,12 @@ export {
 export { runSettlement, settlementJob } from './job.ts';
 export { closeDuePeriods, closeGraceMs, type PeriodBounds, periodContaining } from './periods.ts';
 export {
+  type ReconcileLine,
+  type ReconcileOutcome,
+  reconcile,
+  reconcileHeader,
+} from './reconcile.ts';
+export {
   defaultSettlementSettings,
   loadSettlementSettings,
   type SettlementSettings,

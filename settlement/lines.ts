@@ -9,6 +9,7 @@ import type { Tx } from './tx.ts';
  * - an issuer line for that issuer: the points, the value it owes the acceptor (negative),
  *   the fee it owes the hub (negative); for expiry, the breakage points and the hub's share;
  * - an acceptor line, when another partner accepted the points: the value mirrored.
+ * A refund carries the order id of the redemption it reverses, so reconciliation pairs them.
  * Line numbers follow (booked_at, entry, role, counterparty): the same ledger, the same lines.
  */
 export async function insertLines(
@@ -33,9 +34,10 @@ export async function insertLines(
     ), issuer AS (
       SELECT per.entry_id, per.owner_id AS partner_id, e.booked_at, e.kind,
         CASE WHEN e.partner_id = per.owner_id THEN NULL ELSE e.partner_id END AS counterparty_id,
-        e.metadata->>'orderId' AS order_id, per.points,
+        coalesce(e.metadata->>'orderId', o.metadata->>'orderId') AS order_id, per.points,
         CASE WHEN e.partner_id = per.owner_id THEN 0 ELSE per.value END AS value_minor, per.fee AS fee_minor
       FROM per JOIN ledger_entries e ON e.id = per.entry_id
+        LEFT JOIN ledger_entries o ON o.id = e.reverses_entry_id
       WHERE per.points IS NOT NULL
     ), lines AS (
       SELECT entry_id, partner_id, booked_at, kind, 'issuer' AS role, counterparty_id, order_id,

@@ -4,6 +4,7 @@ import { requireStaff } from '../staff.ts';
 import * as approve from './approve.ts';
 import * as listPeriods from './list-periods.ts';
 import * as markPaid from './mark-paid.ts';
+import * as reconcile from './reconcile.ts';
 import * as statement from './statement.ts';
 import * as summary from './summary.ts';
 
@@ -11,7 +12,7 @@ import * as summary from './summary.ts';
 export function financeRoutes(): OpenAPIHono<StaffEnv> {
   const app = new OpenAPIHono<StaffEnv>();
   app.use('*', requireStaff('finance'));
-  for (const endpoint of [listPeriods, summary, statement, approve, markPaid]) {
+  for (const endpoint of [listPeriods, summary, statement, approve, markPaid, reconcile]) {
     endpoint.register(app);
   }
   return app;

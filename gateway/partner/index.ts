@@ -5,6 +5,7 @@ import { partnerAuth } from '../partner-auth.ts';
 import * as addStore from './add-store.ts';
 import * as listStores from './list-stores.ts';
 import * as me from './me.ts';
+import * as reconcile from './reconcile.ts';
 import * as rules from './rules.ts';
 import * as statements from './statements.ts';
 
@@ -26,6 +27,7 @@ export function signedRouter(): OpenAPIHono<PartnerEnv> {
  */
 export function partnerRoutes(): OpenAPIHono<PartnerEnv> {
   const app = signedRouter();
-  for (const endpoint of [me, listStores, addStore, rules, statements]) endpoint.register(app);
+  for (const endpoint of [me, listStores, addStore, rules, statements, reconcile])
+    endpoint.register(app);
   return app;
 }

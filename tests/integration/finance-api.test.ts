@@ -40,6 +40,7 @@ beforeAll(async () => {
   });
   await redeemAt(ledger, acceptor.partner.id, member, 1250, 'ORD-1');
   await redeemAt(ledger, acceptor.partner.id, member, 750, 'ORD,2');
+  await redeemAt(ledger, acceptor.partner.id, member, 100, 'ORD-3');
   clock.set(new Date('2026-07-01T16:02:00Z'));
   await runSettlement(hub.services.db, clock);
   const row = await hub.services.db
@@ -65,15 +66,15 @@ function asFinance(path: string, init: { method?: string; body?: unknown; token?
 }
 
 describe('/v1/finance', () => {
-  it('lists periods and summarises one: 2000 points at 1 fen, fee 2% (25 + 15)', async () => {
+  it('lists periods and summarises one: 2100 points at 1 fen, fee 2% (25 + 15 + 2)', async () => {
     const list = await asFinance('/v1/finance/periods');
     expect(await list.json()).toMatchObject({
       periods: [{ id: periodId, status: 'computed', localDate: '2026-07-01' }],
     });
     const summary = await (await asFinance(`/v1/finance/periods/${periodId}`)).json();
     expect(summary).toMatchObject({
-      hubFeesMinor: 40,
-      matrix: [{ payerId: issuer.partner.id, payeeId: acceptor.partner.id, amountMinor: 2000 }],
+      hubFeesMinor: 42,
+      matrix: [{ payerId: issuer.partner.id, payeeId: acceptor.partner.id, amountMinor: 2100 }],
     });
   });
 
@@ -83,7 +84,7 @@ describe('/v1/finance', () => {
       digest: string;
       totals: { netMinor: number };
     };
-    expect(json.totals.netMinor).toBe(-2040);
+    expect(json.totals.netMinor).toBe(-2142);
     const csv = await asFinance(`${path}?format=csv`);
     expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     const text = await csv.text();
@@ -127,12 +128,79 @@ describe('GET /v1/partner/statements/{periodId}', () => {
       totals: { netMinor: number };
       lines: unknown[];
     };
-    expect(body).toMatchObject({ partnerId: acceptor.partner.id, totals: { netMinor: 2000 } });
-    expect(body.lines).toHaveLength(2);
+    expect(body).toMatchObject({ partnerId: acceptor.partner.id, totals: { netMinor: 2100 } });
+    expect(body.lines).toHaveLength(3);
     const csv = await signedFetch(hub, app, issuer.key, {
       method: 'GET',
       path: `/v1/partner/statements/${periodId}?format=csv`,
     });
     expect((await csv.text()).split('\n')[1]).toContain(',issuer,');
+  });
+});
+
+describe('reconciliation', () => {
+  const file = [
+    'order_id,kind,points,amount_minor',
+    'ORD-1,redemption,1250,1250',
+    '"ORD,2",redemption,700,700',
+    'ORD-9,redemption,10,10',
+    '',
+  ].join('\r\n');
+  const expected = {
+    matched: 1,
+    mismatched: [
+      {
+        orderId: 'ORD,2',
+        kind: 'redemption',
+        partner: { orderId: 'ORD,2', kind: 'redemption', points: 700, amountMinor: 700 },
+        hub: { orderId: 'ORD,2', kind: 'redemption', points: 750, amountMinor: 750 },
+      },
+    ],
+    missingAtHub: [{ orderId: 'ORD-9', kind: 'redemption', points: 10, amountMinor: 10 }],
+    missingAtPartner: [{ orderId: 'ORD-3', kind: 'redemption', points: 100, amountMinor: 100 }],
+    truncated: false,
+    counts: { missingAtHub: 1, missingAtPartner: 1, mismatched: 1 },
+  };
+
+  it('answers a partner: matched, missing on either side, mismatched with both values', async () => {
+    const res = await signedFetch(hub, app, acceptor.key, {
+      method: 'POST',
+      path: `/v1/partner/reconciliations/${periodId}`,
+      rawBody: file,
+      idempotencyKey: key('rec'),
+    });
+    expect(await res.json()).toEqual(expected);
+  });
+
+  it('takes a file streamed by finance on the partner’s behalf, chunk by chunk', async () => {
+    const bytes = new TextEncoder().encode(file);
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        // Chunks of 7 bytes: lines arrive cut in the middle.
+        for (let i = 0; i < bytes.length; i += 7) controller.enqueue(bytes.slice(i, i + 7));
+        controller.close();
+      },
+    });
+    const res = await app.request(
+      `/v1/finance/periods/${periodId}/reconciliations/${acceptor.partner.id}`,
+      {
+        method: 'POST',
+        headers: { authorization: `Bearer ${finance}`, 'content-type': 'text/csv' },
+        body,
+        duplex: 'half',
+      } as RequestInit,
+    );
+    expect(await res.json()).toEqual(expected);
+  });
+
+  it('refuses a file without its header, naming the line', async () => {
+    const res = await asFinance(
+      `/v1/finance/periods/${periodId}/reconciliations/${acceptor.partner.id}`,
+      {
+        method: 'POST',
+        body: 'nonsense',
+      },
+    );
+    expect(res.status).toBe(400);
   });
 });

@@ -28,6 +28,7 @@ type SignedRoute = {
   path: string;
   okStatus: number;
   body?: () => unknown;
+  rawBody?: () => string;
 };
 
 /** A computed settlement period (with no lines) for the statements route. */
@@ -37,6 +38,12 @@ const signedRoutes: SignedRoute[] = [
   { method: 'GET', path: '/v1/partner/me', okStatus: 200 },
   { method: 'GET', path: `/v1/partner/statements/${periodId}`, okStatus: 200 },
   { method: 'GET', path: `/v1/partner/statements/${periodId}?format=csv`, okStatus: 200 },
+  {
+    method: 'POST',
+    path: `/v1/partner/reconciliations/${periodId}`,
+    okStatus: 200,
+    rawBody: () => `order_id,kind,points,amount_minor\n${uniqueCode('o')},redemption,1,0\n`,
+  },
   { method: 'GET', path: '/v1/partner/stores', okStatus: 200 },
   { method: 'GET', path: '/v1/partner/rules', okStatus: 200 },
   {
@@ -83,6 +90,7 @@ function goodCall(route: SignedRoute): SignedCall {
     method: route.method,
     path: route.path,
     body: route.body?.(),
+    rawBody: route.rawBody?.(),
     idempotencyKey: route.method === 'POST' ? idempotencyKey() : undefined,
   };
 }
