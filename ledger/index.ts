@@ -7,6 +7,7 @@ export {
   pointsAsset,
 } from './accounts.ts';
 export type { AccrualInput, AccrualOutcome, AccrualResult } from './accrual.ts';
+export type { ExpiryPostings } from './expiry.ts';
 export type { CaptureInput, VoidInput } from './holds.ts';
 export { createLedger, type Ledger, ledgerJobs } from './ledger.ts';
 export type { LotTake } from './lots.ts';

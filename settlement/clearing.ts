@@ -1,4 +1,10 @@
-import { type AccountKey, type ExtraPostings, hubOwnerId, type LotTake } from '../ledger/index.ts';
+import {
+  type AccountKey,
+  type ExpiryPostings,
+  type ExtraPostings,
+  hubOwnerId,
+  type LotTake,
+} from '../ledger/index.ts';
 import { multiplyHalfEven } from '../platform/index.ts';
 import type { SettlementSettings } from './settings.ts';
 
@@ -85,4 +91,23 @@ export function clearingPostings(settings: SettlementSettings): ExtraPostings {
       }
       return postings;
     });
+}
+
+/**
+ * The ledger hook for expiry: the hub's share of breakage, which the issuer owes it, in the
+ * expiry entry itself. Rounding: the lot's value (points x point value), then the share of it,
+ * each half to even. With the default share of 0 nothing is posted; the expired points still
+ * appear on the issuer's statement as breakage.
+ */
+export function breakagePostings(settings: SettlementSettings): ExpiryPostings {
+  const asset = settings.currency;
+  return (lot) => {
+    const value = multiplyHalfEven(lot.points, settings.pointValue);
+    const share = multiplyHalfEven(value, settings.breakageShare);
+    if (share === 0) return [];
+    return [
+      { key: partnerKey(lot.issuerPartnerId, clearingKinds.partnerFees, asset), amount: -share },
+      { key: hubKey(clearingKinds.hubBreakage, asset), amount: share },
+    ];
+  };
 }

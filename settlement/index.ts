@@ -1,4 +1,5 @@
 export {
+  breakagePostings,
   clearingKinds,
   clearingPostings,
   type Obligation,

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStaff } from '../../gateway/index.ts';
 import type { Ledger } from '../../ledger/index.ts';
-import { type ManualClock, manualClock, newId } from '../../platform/index.ts';
+import { type ManualClock, manualClock, newId, parseRatio } from '../../platform/index.ts';
 import {
   approvePeriod,
+  breakagePostings,
   clearingPostings,
   defaultSettlementSettings,
   getStatement,
@@ -298,6 +299,28 @@ describe('a fixed day of four partners', () => {
       })),
     });
     expect(paid).toMatchObject({ status: 'paid', paidBy: staffId });
+  });
+
+  it("charges the issuer the hub's share of breakage in the expiry entry when the alliance sets one", async () => {
+    const E = newId();
+    clock.set(new Date('2026-03-02T17:00:00Z'));
+    await accrue(E, newId(), 201, new Date('2026-03-02T20:00:00Z'));
+    clock.set(new Date('2026-03-02T20:00:01Z'));
+    const halfShare = breakagePostings({
+      ...defaultSettlementSettings,
+      breakageShare: parseRatio('0.5'),
+    });
+    expect(await ledger.expireLots(undefined, halfShare)).toBe(1);
+    clock.set(new Date('2026-03-03T16:02:00Z'));
+    expect(await runSettlement(hub.services.db, clock)).toEqual({ closed: 1, computed: 1 });
+    // 201 points are worth 201 fen; half of it is 100.5, rounded half to even: 100.
+    const summary = await periodSummary(hub.services.db, await periodId(2));
+    expect(summary).toMatchObject({
+      hubFeesMinor: 100,
+      breakagePoints: 201,
+      partners: [{ partnerId: E, breakagePoints: 201, feesMinor: 100, netMinor: -100 }],
+    });
+    await expectSoundLedger(ledger);
   });
 
   it('writes clearing postings only through the hook: no partner obligation for own points without the fee', async () => {
