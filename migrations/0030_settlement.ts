@@ -44,11 +44,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     )`.execute(db);
 
   // A statement line: one partner's share of one ledger entry. Amounts in minor units of the
-  // alliance currency, positive = the hub owes the partner. No foreign key to the ledger on the
-  // million-row path; the compute step checks the lines against the postings instead.
+  // alliance currency, positive = the hub owes the partner. No foreign keys on this
+  // million-row path (a per-row check costs as much as the insert): only the compute step
+  // writes lines, under the period's row lock, and checks them against the postings.
   await sql`
     CREATE TABLE settlement_lines (
-      period_id uuid NOT NULL REFERENCES settlement_periods (id),
+      period_id uuid NOT NULL,
       partner_id uuid NOT NULL,
       line_no bigint NOT NULL,
       entry_id uuid NOT NULL,

@@ -20,13 +20,15 @@ const endsAt = new Date('2026-07-01T16:00:00Z');
 
 const config = loadConfig();
 const admin = postgres(config.databaseUrl, { max: 1, onnotice: () => {} });
-const database = `hub_bench_settle_${Date.now().toString(36)}`;
-await admin.unsafe(`CREATE DATABASE ${database}`);
+// BENCH_REUSE=<database kept by BENCH_KEEP=1>: compute again on the same ledger, no generation.
+const reuse = process.env.BENCH_REUSE;
+const database = reuse ?? `hub_bench_settle_${Date.now().toString(36)}`;
+if (!reuse) await admin.unsafe(`CREATE DATABASE ${database}`);
 const url = new URL(config.databaseUrl);
 url.pathname = `/${database}`;
 const handle = openDatabase(url.toString(), { poolMax: 4, appName: 'alliance-hub-bench' });
 const sql = handle.sql;
-const keep = process.env.BENCH_KEEP === '1';
+const keep = process.env.BENCH_KEEP === '1' || process.env.BENCH_REUSE !== undefined;
 
 async function timed<T>(label: string, f: () => Promise<T>): Promise<T> {
   const t0 = performance.now();
@@ -106,8 +108,20 @@ try {
   console.log(
     `settlement benchmark: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${redemptions} redemptions, ${partnersCount} partners, ${membersCount} members`,
   );
-  await timed('generate partners, members, accruals, lots', generateParties);
-  await timed(`generate ${redemptions} redemptions (SQL)`, generateRedemptions);
+  if (reuse) {
+    await sql.unsafe(`DELETE FROM settlement_positions; DELETE FROM settlement_lines;
+      DELETE FROM settlement_periods; ALTER TABLE settlement_lines DROP CONSTRAINT IF EXISTS settlement_lines_period_id_fkey`);
+    await sql.unsafe('VACUUM ANALYZE settlement_lines');
+  } else {
+    await timed('generate partners, members, accruals, lots', generateParties);
+    await timed(`generate ${redemptions} redemptions (SQL)`, generateRedemptions);
+  }
+  console.log(
+    `load average before computing: ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   const periodId = newId();
   await handle.db
     .insertInto('settlement_periods')
