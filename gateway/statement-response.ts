@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import type { Db } from '../platform/index.ts';
 import { getStatement, statementCsv } from '../settlement/index.ts';
+import { problems } from './schemas.ts';
 
 /** Statements are JSON unless CSV is asked for, by ?format=csv or an Accept of text/csv. */
 export const StatementQuery = z.object({
@@ -64,3 +65,12 @@ export async function statementResponse(
     'content-disposition': `attachment; filename="statement-${input.periodId}-${input.partnerId}.csv"`,
   });
 }
+
+/** What every route about one settlement period (finance or partner) may answer besides its success. */
+export const periodProblems = {
+  400: problems[400],
+  401: problems[401],
+  403: problems[403],
+  404: problems[404],
+  409: problems[409],
+} as const;

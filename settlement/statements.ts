@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
-import { AppError, type Db, type SettlementPeriod } from '../platform/index.ts';
+import {
+  AppError,
+  type Db,
+  type SettlementPeriod,
+  type SettlementPosition,
+} from '../platform/index.ts';
 import { csvHeader, csvLine } from './lines.ts';
 import { loadSettlementSettings } from './settings.ts';
 
@@ -17,6 +22,28 @@ export type StatementLine = {
   feeMinor: number;
 };
 
+/** A partner's figures for a period, each the sum of its statement lines. */
+export type PositionFigures = {
+  lineCount: number;
+  owedToOthersMinor: number;
+  owedByOthersMinor: number;
+  feesMinor: number;
+  breakagePoints: number;
+  netMinor: number;
+};
+
+/** The figures of a stored position; all zero for a partner without lines in the period. */
+export function figuresOf(p: SettlementPosition | undefined): PositionFigures {
+  return {
+    lineCount: p?.line_count ?? 0,
+    owedToOthersMinor: p?.owed_to_others_minor ?? 0,
+    owedByOthersMinor: p?.owed_by_others_minor ?? 0,
+    feesMinor: p?.fees_minor ?? 0,
+    breakagePoints: p?.breakage_points ?? 0,
+    netMinor: p?.net_minor ?? 0,
+  };
+}
+
 export type Statement = {
   periodId: string;
   localDate: string;
@@ -25,14 +52,7 @@ export type Statement = {
   status: SettlementPeriod['status'];
   partnerId: string;
   currency: string;
-  totals: {
-    lineCount: number;
-    owedToOthersMinor: number;
-    owedByOthersMinor: number;
-    feesMinor: number;
-    breakagePoints: number;
-    netMinor: number;
-  };
+  totals: PositionFigures;
   /** sha256 of the CSV form of this statement, fixed when the period was computed. */
   digest: string;
   lines: StatementLine[];
@@ -89,14 +109,7 @@ export async function getStatement(
     status: period.status,
     partnerId: input.partnerId,
     currency,
-    totals: {
-      lineCount: position?.line_count ?? 0,
-      owedToOthersMinor: position?.owed_to_others_minor ?? 0,
-      owedByOthersMinor: position?.owed_by_others_minor ?? 0,
-      feesMinor: position?.fees_minor ?? 0,
-      breakagePoints: position?.breakage_points ?? 0,
-      netMinor: position?.net_minor ?? 0,
-    },
+    totals: figuresOf(position),
     digest: position?.digest ?? emptyDigest,
     lines: lines.map((l) => ({
       line: l.line_no,

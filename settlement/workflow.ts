@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { AppError, type Db, type SettlementPeriod } from '../platform/index.ts';
-import { computedPeriod, localDateOf } from './statements.ts';
+import { computedPeriod, figuresOf, localDateOf, type PositionFigures } from './statements.ts';
 
 export type PeriodView = {
   id: string;
@@ -51,16 +51,7 @@ export async function listPeriods(db: Db, limit = 31): Promise<PeriodView[]> {
 
 export type PeriodSummary = {
   period: PeriodView;
-  partners: Array<{
-    partnerId: string;
-    lineCount: number;
-    owedToOthersMinor: number;
-    owedByOthersMinor: number;
-    feesMinor: number;
-    breakagePoints: number;
-    netMinor: number;
-    paymentReference: string | null;
-  }>;
+  partners: Array<{ partnerId: string } & PositionFigures & { paymentReference: string | null }>;
   /** Gross amounts between partners: payer (issuer) owes payee (acceptor), before netting. */
   matrix: Array<{ payerId: string; payeeId: string; amountMinor: number }>;
   hubFeesMinor: number;
@@ -84,12 +75,7 @@ export async function periodSummary(db: Db, periodId: string): Promise<PeriodSum
     period: periodView(period),
     partners: positions.map((p) => ({
       partnerId: p.partner_id,
-      lineCount: p.line_count,
-      owedToOthersMinor: p.owed_to_others_minor,
-      owedByOthersMinor: p.owed_by_others_minor,
-      feesMinor: p.fees_minor,
-      breakagePoints: p.breakage_points,
-      netMinor: p.net_minor,
+      ...figuresOf(p),
       paymentReference: p.payment_reference,
     })),
     matrix: matrix.map((m) => ({

@@ -1,8 +1,8 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { approvePeriod } from '../../settlement/index.ts';
 import type { StaffEnv } from '../context.ts';
-import { json, problems } from '../schemas.ts';
-import { PeriodIdParam, PeriodSchema } from './schemas.ts';
+import { json } from '../schemas.ts';
+import { PeriodIdParam, PeriodSchema, periodProblems } from './schemas.ts';
 
 export const route = createRoute({
   method: 'post',
@@ -13,11 +13,7 @@ export const route = createRoute({
   request: { params: PeriodIdParam },
   responses: {
     200: json(PeriodSchema, 'The approved period'),
-    400: problems[400],
-    401: problems[401],
-    403: problems[403],
-    404: problems[404],
-    409: problems[409],
+    ...periodProblems,
   },
 });
 

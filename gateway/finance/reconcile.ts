@@ -2,8 +2,8 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { reconcile } from '../../settlement/index.ts';
 import type { StaffEnv } from '../context.ts';
 import { ReconcileSchema, reconcileFileBody, textChunks } from '../reconcile-response.ts';
-import { json, problems } from '../schemas.ts';
-import { PeriodIdParam } from './schemas.ts';
+import { json } from '../schemas.ts';
+import { PeriodIdParam, periodProblems } from './schemas.ts';
 
 export const route = createRoute({
   method: 'post',
@@ -19,11 +19,7 @@ export const route = createRoute({
   },
   responses: {
     200: json(ReconcileSchema, 'Matched, missing on either side, mismatched with both values'),
-    400: problems[400],
-    401: problems[401],
-    403: problems[403],
-    404: problems[404],
-    409: problems[409],
+    ...periodProblems,
   },
 });
 

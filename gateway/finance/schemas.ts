@@ -21,3 +21,5 @@ export const PeriodSchema = z
     paidAt: z.string().nullable(),
   })
   .openapi('SettlementPeriod');
+
+export { periodProblems } from '../statement-response.ts';

@@ -1,8 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { StaffEnv } from '../context.ts';
-import { problems } from '../schemas.ts';
 import { StatementQuery, statementContent, statementResponse } from '../statement-response.ts';
-import { PeriodIdParam } from './schemas.ts';
+import { PeriodIdParam, periodProblems } from './schemas.ts';
 
 export const route = createRoute({
   method: 'get',
@@ -18,11 +17,7 @@ export const route = createRoute({
   },
   responses: {
     200: { description: 'The statement', content: statementContent },
-    400: problems[400],
-    401: problems[401],
-    403: problems[403],
-    404: problems[404],
-    409: problems[409],
+    ...periodProblems,
   },
 });
 

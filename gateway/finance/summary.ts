@@ -1,8 +1,8 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { periodSummary } from '../../settlement/index.ts';
 import type { StaffEnv } from '../context.ts';
-import { json, problems } from '../schemas.ts';
-import { PeriodIdParam, PeriodSchema } from './schemas.ts';
+import { json } from '../schemas.ts';
+import { PeriodIdParam, PeriodSchema, periodProblems } from './schemas.ts';
 
 const SummarySchema = z
   .object({
@@ -36,11 +36,7 @@ export const route = createRoute({
   request: { params: PeriodIdParam },
   responses: {
     200: json(SummarySchema, 'The summary'),
-    400: problems[400],
-    401: problems[401],
-    403: problems[403],
-    404: problems[404],
-    409: problems[409],
+    ...periodProblems,
   },
 });
 

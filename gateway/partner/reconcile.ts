@@ -3,6 +3,7 @@ import { reconcile } from '../../settlement/index.ts';
 import type { PartnerEnv } from '../context.ts';
 import { ReconcileSchema, reconcileFileBody } from '../reconcile-response.ts';
 import { json, problems } from '../schemas.ts';
+import { periodProblems } from '../statement-response.ts';
 
 export const route = createRoute({
   method: 'post',
@@ -18,11 +19,7 @@ export const route = createRoute({
   },
   responses: {
     200: json(ReconcileSchema, 'Matched, missing on either side, mismatched with both values'),
-    400: problems[400],
-    401: problems[401],
-    403: problems[403],
-    404: problems[404],
-    409: problems[409],
+    ...periodProblems,
     429: problems[429],
   },
 });

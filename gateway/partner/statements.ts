@@ -1,7 +1,12 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { PartnerEnv } from '../context.ts';
 import { problems } from '../schemas.ts';
-import { StatementQuery, statementContent, statementResponse } from '../statement-response.ts';
+import {
+  periodProblems,
+  StatementQuery,
+  statementContent,
+  statementResponse,
+} from '../statement-response.ts';
 
 export const route = createRoute({
   method: 'get',
@@ -15,11 +20,7 @@ export const route = createRoute({
   },
   responses: {
     200: { description: 'The statement', content: statementContent },
-    400: problems[400],
-    401: problems[401],
-    403: problems[403],
-    404: problems[404],
-    409: problems[409],
+    ...periodProblems,
     429: problems[429],
   },
 });
