@@ -90,7 +90,7 @@ async function insertPositions(tx: Tx, periodId: string): Promise<void> {
  * the period on its clearing and fees accounts; the hub's accounts must hold exactly the fees;
  * and all net positions plus the hub's fees must be zero. Refuses (throws) otherwise.
  */
-async function checkAgainstLedger(
+export async function checkAgainstLedger(
   tx: Tx,
   period: { id: string; startsAt: Date; endsAt: Date },
   currency: string,

@@ -7,9 +7,9 @@ import type { SettlementSettings } from './settings.ts';
  * when a ledger transaction starts writing, so an entry can commit shortly after the cut-off
  * with a booked_at before it. Ledger transactions last milliseconds (a group-commit batch well
  * under a second); two minutes also covers clock skew between hub machines kept by NTP. An
- * entry committing later than this with an earlier booked_at would be missed, and the compute
- * step's cross-check against the postings (computed after the close) would not see it either;
- * approval re-checks the period's postings for that reason.
+ * entry committing later than this with an earlier booked_at would be missed by the lines and
+ * by the compute step's cross-check alike; approval checks the period's postings again, and
+ * refuses, for that reason.
  */
 export const closeGraceMs = 2 * 60 * 1000;
 

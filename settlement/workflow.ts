@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
 import { AppError, type Db, type SettlementPeriod } from '../platform/index.ts';
+import { checkAgainstLedger, SettlementImbalance } from './compute.ts';
+import { loadSettlementSettings } from './settings.ts';
 import { computedPeriod, figuresOf, localDateOf, type PositionFigures } from './statements.ts';
 
 export type PeriodView = {
@@ -88,24 +90,47 @@ export async function periodSummary(db: Db, periodId: string): Promise<PeriodSum
   };
 }
 
-/** A finance user approves a computed period: who and when are recorded. */
+/**
+ * A finance user approves a computed period: who and when are recorded. The period's postings
+ * are checked against its positions once more: an entry that committed after the close with a
+ * booked_at inside the period (beyond the grace) would otherwise be paid by nobody.
+ */
 export async function approvePeriod(
   db: Db,
   input: { periodId: string; staffId: string; now: Date },
 ): Promise<PeriodView> {
+  const period = await computedPeriod(db, input.periodId);
+  if (period.status !== 'computed')
+    throw new AppError(
+      'conflict',
+      `The period is ${period.status}; only a computed one is approved.`,
+    );
+  const positions = await db
+    .selectFrom('settlement_positions')
+    .selectAll()
+    .where('period_id', '=', period.id)
+    .orderBy('partner_id')
+    .execute();
+  const { currency } = await loadSettlementSettings(db);
+  const bounds = { id: period.id, startsAt: period.starts_at, endsAt: period.ends_at };
+  try {
+    await checkAgainstLedger(db, bounds, currency, positions);
+  } catch (error) {
+    if (!(error instanceof SettlementImbalance)) throw error;
+    throw new AppError(
+      'conflict',
+      `The ledger changed after the period was computed: ${error.message}`,
+    );
+  }
   const updated = await db
     .updateTable('settlement_periods')
     .set({ status: 'approved', approved_by: input.staffId, approved_at: input.now })
-    .where('id', '=', input.periodId)
+    .where('id', '=', period.id)
     .where('status', '=', 'computed')
     .returningAll()
     .executeTakeFirst();
-  if (updated) return periodView(updated);
-  const period = await computedPeriod(db, input.periodId);
-  throw new AppError(
-    'conflict',
-    `The period is ${period.status}; only a computed one is approved.`,
-  );
+  if (!updated) throw new AppError('conflict', 'The period was approved meanwhile.');
+  return periodView(updated);
 }
 
 /**

@@ -323,6 +323,27 @@ describe('a fixed day of four partners', () => {
     await expectSoundLedger(ledger);
   });
 
+  it('refuses to approve a period whose ledger changed after it was computed', async () => {
+    // An entry committing long after the close with a booked_at inside P2 (a stuck writer).
+    const late = clock.now();
+    clock.set(new Date(cut.getTime() + 7_200_000));
+    const m = newId();
+    await accrue(A, m, 100);
+    await redeemAt(ledger, B, m, 100, 'late');
+    clock.set(late);
+    const { staff } = await createStaff(hub.services.db, {
+      name: uniqueCode('fin'),
+      role: 'finance',
+    });
+    const approving = approvePeriod(hub.services.db, {
+      periodId: await periodId(1),
+      staffId: staff.id,
+      now: late,
+    });
+    await expect(approving).rejects.toMatchObject({ type: 'conflict' });
+    await expectSoundLedger(ledger);
+  });
+
   it('writes clearing postings only through the hook: no partner obligation for own points without the fee', async () => {
     const noOwnFee = clearingPostings({ ...defaultSettlementSettings, feeOnOwnPoints: false });
     expect(noOwnFee([{ lotId: newId(), issuerPartnerId: A, points: 500 }], A)).toEqual([]);
