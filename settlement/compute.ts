@@ -46,12 +46,7 @@ export async function computePeriod(
     await step('lines');
     await insertPositions(tx, period.id);
     await step('positions');
-    const positions = await tx
-      .selectFrom('settlement_positions')
-      .selectAll()
-      .where('period_id', '=', period.id)
-      .orderBy('partner_id')
-      .execute();
+    const positions = await positionsOf(tx, period.id);
     const hubFees = await checkAgainstLedger(tx, bounds, settings.currency, positions);
     await step('checked');
     await tx
@@ -67,6 +62,16 @@ export async function computePeriod(
       .execute();
     return true;
   });
+}
+
+/** A period's positions, in partner order (the order of the period digest). */
+export async function positionsOf(tx: Tx, periodId: string): Promise<SettlementPosition[]> {
+  return tx
+    .selectFrom('settlement_positions')
+    .selectAll()
+    .where('period_id', '=', periodId)
+    .orderBy('partner_id')
+    .execute();
 }
 
 /** Each partner's figures as sums of its lines, and the digest of its CSV statement. */

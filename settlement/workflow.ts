@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { AppError, type Db, type SettlementPeriod } from '../platform/index.ts';
-import { checkAgainstLedger, SettlementImbalance } from './compute.ts';
+import { checkAgainstLedger, positionsOf, SettlementImbalance } from './compute.ts';
 import { loadSettlementSettings } from './settings.ts';
 import { computedPeriod, figuresOf, localDateOf, type PositionFigures } from './statements.ts';
 
@@ -63,12 +63,7 @@ export type PeriodSummary = {
 /** Totals by partner, the gross matrix between partners, the hub's fees and the breakage. */
 export async function periodSummary(db: Db, periodId: string): Promise<PeriodSummary> {
   const period = await computedPeriod(db, periodId);
-  const positions = await db
-    .selectFrom('settlement_positions')
-    .selectAll()
-    .where('period_id', '=', period.id)
-    .orderBy('partner_id')
-    .execute();
+  const positions = await positionsOf(db, period.id);
   const { rows: matrix } = await sql<{ payer_id: string; payee_id: string; amount: number }>`
     SELECT partner_id AS payer_id, counterparty_id AS payee_id, -sum(value_minor)::int8 AS amount
     FROM settlement_lines WHERE period_id = ${period.id}::uuid AND role = 'issuer' AND counterparty_id IS NOT NULL
@@ -105,12 +100,7 @@ export async function approvePeriod(
       'conflict',
       `The period is ${period.status}; only a computed one is approved.`,
     );
-  const positions = await db
-    .selectFrom('settlement_positions')
-    .selectAll()
-    .where('period_id', '=', period.id)
-    .orderBy('partner_id')
-    .execute();
+  const positions = await positionsOf(db, period.id);
   const { currency } = await loadSettlementSettings(db);
   const bounds = { id: period.id, startsAt: period.starts_at, endsAt: period.ends_at };
   try {
