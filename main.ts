@@ -42,7 +42,7 @@ async function run(): Promise<void> {
   const ledger = createLedger(services);
   let gateway: RunningGateway | undefined;
   let workers: RunningWorkers | undefined;
-  if (role !== 'work') gateway = await startGateway(services);
+  if (role !== 'work') gateway = await startGateway(services, { ledger });
   if (role !== 'serve') workers = await startWorkers(services, jobDefinitions({ ledger }));
   services.logger.info({ role, url: gateway?.url }, 'hub started');
 

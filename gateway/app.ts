@@ -1,5 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { requestId } from 'hono/request-id';
+import { createLedger, type ExtraPostings, type Ledger } from '../ledger/index.ts';
 import { AppError, type Services } from '../platform/index.ts';
 import { adminRoutes } from './admin/index.ts';
 import type { HubEnv } from './context.ts';
@@ -11,11 +12,16 @@ import { partnerRoutes } from './partner/index.ts';
 import { fieldsFromZod, onError, problemResponse } from './problem.ts';
 import { wellKnownRoutes } from './well-known.ts';
 
+/** The domain objects a process builds once and every request shares. */
+export type AppDomains = { ledger?: Ledger; clearing?: ExtraPostings };
+
 /**
  * The whole HTTP surface of the hub. Routers per audience are mounted here, so this file reads
  * as the table of contents of the API.
  */
-export function createApp(services: Services): OpenAPIHono<HubEnv> {
+export function createApp(services: Services, domains: AppDomains = {}): OpenAPIHono<HubEnv> {
+  const ledger = domains.ledger ?? createLedger(services);
+  const counter = { services, ledger, clearing: domains.clearing };
   const app = new OpenAPIHono<HubEnv>({
     defaultHook: (result, c) => {
       if (!result.success) {
@@ -31,6 +37,8 @@ export function createApp(services: Services): OpenAPIHono<HubEnv> {
   app.use(requestId({ headerName: 'x-request-id' }));
   app.use(async (c, next) => {
     c.set('services', services);
+    c.set('ledger', ledger);
+    c.set('counter', counter);
     c.set('logger', services.logger.child({ requestId: c.get('requestId') }));
     await next();
   });

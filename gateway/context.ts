@@ -1,4 +1,5 @@
-import type { VerifyingPartner } from '../partners/index.ts';
+import type { Ledger } from '../ledger/index.ts';
+import type { CounterDeps, VerifyingPartner } from '../partners/index.ts';
 import type { Logger, Services, Staff } from '../platform/index.ts';
 
 /** What Hono's context carries for every request. */
@@ -7,6 +8,9 @@ export type HubEnv = {
     services: Services;
     logger: Logger;
     requestId: string;
+    ledger: Ledger;
+    /** What the counter endpoints need: services, the ledger, settlement's clearing rule. */
+    counter: CounterDeps;
   };
 };
 

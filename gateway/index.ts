@@ -1,4 +1,4 @@
-export { createApp } from './app.ts';
+export { type AppDomains, createApp } from './app.ts';
 export type { HubEnv, PartnerEnv, StaffEnv } from './context.ts';
 export { idempotency } from './idempotency.ts';
 export { signedRouter } from './partner/index.ts';

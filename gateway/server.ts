@@ -1,7 +1,7 @@
 import { type ServerType, serve } from '@hono/node-server';
 import { listenForPartnerChanges } from '../partners/index.ts';
 import type { Services } from '../platform/index.ts';
-import { createApp } from './app.ts';
+import { type AppDomains, createApp } from './app.ts';
 
 export type RunningGateway = {
   url: string;
@@ -9,8 +9,11 @@ export type RunningGateway = {
   stop(): Promise<void>;
 };
 
-export async function startGateway(services: Services): Promise<RunningGateway> {
-  const app = createApp(services);
+export async function startGateway(
+  services: Services,
+  domains: AppDomains = {},
+): Promise<RunningGateway> {
+  const app = createApp(services, domains);
   // Revocations and suspensions made by any process reach this one's key cache at once.
   const partnerChanges = await listenForPartnerChanges(services);
   const { host, port } = services.config;

@@ -56,16 +56,20 @@ export function createAccountDirectory(db: Db): AccountDirectory {
   const cache = new Map<string, string>();
   const cacheMax = 1_000_000;
   const ids = async (keys: AccountKey[], tx?: Executor): Promise<string[]> => {
+    const names = keys.map(keyString);
     const missing = new Map<string, AccountKey>();
-    for (const k of keys) if (!cache.has(keyString(k))) missing.set(keyString(k), k);
+    keys.forEach((k, i) => {
+      const name = names[i] ?? '';
+      if (!cache.has(name)) missing.set(name, k);
+    });
     // Ids found inside a transaction are not cached: it may still roll back.
     const local =
       missing.size > 0
         ? await load([...missing.values()], tx ?? db, tx === undefined)
         : new Map<string, string>();
-    return keys.map((k) => {
-      const id = cache.get(keyString(k)) ?? local.get(keyString(k));
-      if (id === undefined) throw new Error(`ledger account ${keyString(k)} could not be created`);
+    return names.map((name) => {
+      const id = cache.get(name) ?? local.get(name);
+      if (id === undefined) throw new Error(`ledger account ${name} could not be created`);
       return id;
     });
   };

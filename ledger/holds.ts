@@ -154,7 +154,7 @@ export async function expireHolds(deps: LedgerDeps, limitMax = 500): Promise<num
   for (const d of due) {
     await deps.db.transaction().execute(async (tx) => {
       const h = await lockHold(tx, d.id, d.partner_id);
-      if (!h || h.status !== 'active' || h.expires_at > now) return;
+      if (h?.status !== 'active' || h.expires_at > now) return;
       await lockAccounts(tx, [h.account_id]);
       await release(tx, h, await reservedLots(tx, h.id));
       await tx

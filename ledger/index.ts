@@ -7,11 +7,24 @@ export {
   pointsAsset,
 } from './accounts.ts';
 export type { AccrualInput, AccrualOutcome, AccrualResult } from './accrual.ts';
+export type {
+  ClawBackInput,
+  ClawBackOutcome,
+  ForfeitOutcome,
+  PostInput,
+  PostOutcome,
+} from './adjustments.ts';
 export type { ExpiryPostings } from './expiry.ts';
 export type { CaptureInput, VoidInput } from './holds.ts';
 export { createLedger, type Ledger, ledgerJobs } from './ledger.ts';
 export type { LotTake } from './lots.ts';
-export type { MemberPoints, StatementLine, StatementPage } from './queries.ts';
+export type {
+  ActivityLine,
+  ActivityPage,
+  MemberPoints,
+  StatementLine,
+  StatementPage,
+} from './queries.ts';
 export type { Replayable } from './requests.ts';
 export type { ReverseInput, ReverseOutcome } from './reversal.ts';
 export type {

@@ -80,10 +80,14 @@ export async function lockAccounts(tx: Tx, ids: string[]): Promise<Map<string, L
 
 /** A stable digest of a request's meaning: key order and whitespace do not matter. */
 export function requestHash(request: unknown): string {
-  return createHash('sha256').update(canonicalJson(request)).digest('base64url');
+  return digest(canonicalJson(request));
 }
 
-function canonicalJson(value: unknown): string {
+export function digest(canonical: string): string {
+  return createHash('sha256').update(canonical).digest('base64url');
+}
+
+export function canonicalJson(value: unknown): string {
   if (value instanceof Date) return JSON.stringify(value.toISOString());
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {

@@ -1,5 +1,5 @@
 import type { Clock, Db, JobDefinition, Logger } from '../platform/index.ts';
-import { createAccountDirectory } from './accounts.ts';
+import { type AccountKey, createAccountDirectory } from './accounts.ts';
 import {
   type AccrualInput,
   type AccrualResult,
@@ -7,9 +7,10 @@ import {
   prepareAccrual,
   writeAccrualBatch,
 } from './accrual.ts';
+import { clawBack, forfeitAll, post } from './adjustments.ts';
 import { type ExpiryPostings, expireLots } from './expiry.ts';
 import { capture, expireHolds, voidHold } from './holds.ts';
-import { accountStatement, balanceAsOf, memberPoints } from './queries.ts';
+import { accountStatement, balanceAsOf, memberActivity, memberPoints } from './queries.ts';
 import type { LedgerDeps } from './requests.ts';
 import { reverse } from './reversal.ts';
 import { hold, redeem } from './spending.ts';
@@ -57,13 +58,20 @@ export function createLedger(
     capture: bind(capture),
     voidHold: bind(voidHold),
     reverse: bind(reverse),
+    post: bind(post),
+    forfeitAll: bind(forfeitAll),
+    clawBack: bind(clawBack),
     expireLots: bind(expireLots),
     expireHolds: bind(expireHolds),
     memberPoints: (memberId: string) => memberPoints(ctx.db, memberId),
+    memberActivity: (memberId: string, page: Parameters<typeof memberActivity>[2]) =>
+      memberActivity(ctx.db, memberId, page),
     balanceAsOf: (accountId: string, at: Date) => balanceAsOf(ctx.db, accountId, at),
     accountStatement: (accountId: string, range: Parameters<typeof accountStatement>[2]) =>
       accountStatement(ctx.db, accountId, range),
     accountId: deps.accounts.id,
+    /** Many account ids at once (created when missing), in two statements. */
+    accountIds: (keys: AccountKey[]) => deps.accounts.ids(keys),
     verify: () => verifyLedger(ctx.db),
     writerStats: writer.stats,
     close: writer.close,

@@ -113,3 +113,56 @@ function decodeCursor(cursor: string): number {
   }
   return id;
 }
+
+export type ActivityLine = {
+  entryId: string;
+  kind: string;
+  /** The partner at whose counter it happened (or the issuer, for an expiry); null for the hub. */
+  partnerId: string | null;
+  /** Points in (positive) or out (negative) of the member's balance. */
+  points: number;
+  bookedAt: string;
+  orderId: string | null;
+  storeCode: string | null;
+};
+
+export type ActivityPage = { lines: ActivityLine[]; nextCursor: string | null };
+
+/** Everything that moved a member's points, at every brand, newest first, paged. */
+export async function memberActivity(
+  db: Db,
+  memberId: string,
+  page: { cursor?: string | null; limit?: number },
+): Promise<ActivityPage> {
+  const k = memberPointsKey(memberId);
+  const limit = Math.min(page.limit ?? 20, statementPageSizeMax);
+  const before = page.cursor ? decodeCursor(page.cursor) : Number.MAX_SAFE_INTEGER;
+  const { rows } = await sql<{
+    id: number;
+    entry_id: string;
+    kind: string;
+    partner_id: string | null;
+    amount: number;
+    booked_at: Date;
+    metadata: Record<string, unknown>;
+  }>`
+    SELECT p.id, p.entry_id, e.kind, e.partner_id, p.amount, p.booked_at, e.metadata
+    FROM ledger_accounts a
+    JOIN ledger_postings p ON p.account_id = a.id
+    JOIN ledger_entries e ON e.id = p.entry_id
+    WHERE a.owner_type = ${k.ownerType} AND a.owner_id = ${k.ownerId}::uuid AND a.kind = ${k.kind} AND a.asset = ${k.asset}
+      AND p.id < ${before}::int8
+    ORDER BY p.id DESC LIMIT ${limit + 1}`.execute(db);
+  const text = (v: unknown) => (typeof v === 'string' ? v : null);
+  const lines = rows.slice(0, limit).map((r) => ({
+    entryId: r.entry_id,
+    kind: r.kind,
+    partnerId: r.partner_id,
+    points: r.amount,
+    bookedAt: r.booked_at.toISOString(),
+    orderId: text(r.metadata.orderId),
+    storeCode: text(r.metadata.storeCode),
+  }));
+  const last = rows[limit - 1];
+  return { lines, nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null };
+}

@@ -26,34 +26,32 @@ export async function idempotent<T extends Record<string, unknown>>(
   request: { ownerId: string; key: string; hash: string },
   body: (tx: Tx) => Promise<Decision<T>>,
 ): Promise<Replayable<T>> {
+  const run = async (tx: Tx): Promise<{ replay: T } | { decision: Decision<T> }> => {
+    const stored = await findRequest(tx, request.ownerId, request.key);
+    if (stored) return { replay: replayStored<T>(stored, request.hash) };
+    const decision = await body(tx);
+    const outcome =
+      'ok' in decision ? decision.ok : { rejected: decision.rejected, detail: decision.detail };
+    const entryId = 'ok' in decision ? decision.entryId : null;
+    await storeRequest(tx, {
+      ownerId: request.ownerId,
+      key: request.key,
+      hash: request.hash,
+      entryId,
+      outcome,
+    });
+    return { decision };
+  };
   for (let attempt = 1; ; attempt += 1) {
     try {
-      const decided = await db
-        .transaction()
-        .execute(async (tx): Promise<{ replay: T } | { decision: Decision<T> }> => {
-          const stored = await findRequest(tx, request.ownerId, request.key);
-          if (stored) return { replay: replayStored<T>(stored, request.hash) };
-          const decision = await body(tx);
-          const outcome =
-            'ok' in decision
-              ? decision.ok
-              : { rejected: decision.rejected, detail: decision.detail };
-          const entryId = 'ok' in decision ? decision.entryId : null;
-          await storeRequest(tx, {
-            ownerId: request.ownerId,
-            key: request.key,
-            hash: request.hash,
-            entryId,
-            outcome,
-          });
-          return { decision };
-        });
+      // Inside a caller's transaction the request joins it: it commits or rolls back with it.
+      const decided = db.isTransaction ? await run(db) : await db.transaction().execute(run);
       if ('replay' in decided) return Object.assign({}, decided.replay, { replayed: true });
       const { decision } = decided;
       if ('ok' in decision) return Object.assign({}, decision.ok, { replayed: false });
       throw new AppError(decision.rejected, decision.detail);
     } catch (error) {
-      if (attempt < 3 && isUniqueViolation(error)) continue;
+      if (!db.isTransaction && attempt < 3 && isUniqueViolation(error)) continue;
       throw error;
     }
   }

@@ -20,6 +20,7 @@ export {
   paidMembershipExpiryJob,
   tierReviewJob,
 } from './jobs.ts';
+export { membershipFeeRecorder, pointsForfeiter } from './ledger-seams.ts';
 export {
   closeMembership,
   type EnrolAtPartnerInput,

@@ -1,4 +1,22 @@
 export {
+  type AuthorisedRedemption,
+  accrueForPurchase,
+  authoriseRedemption,
+  type CounterDeps,
+  captureRedemption,
+  type MemberRef,
+  type PurchaseInput,
+  type PurchaseResult,
+  type RedemptionInput,
+  type RefundResult,
+  redeemForOrder,
+  refundPurchase,
+  refundRedemption,
+  resolveMember,
+  type SpentRedemption,
+  voidRedemption,
+} from './counter.ts';
+export {
   claimIdempotencyKey,
   completeIdempotencyKey,
   deleteExpiredIdempotencyKeys,

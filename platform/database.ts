@@ -18,6 +18,10 @@ export interface AllianceTable {
   time_zone: Generated<string>;
   /** Value of one point in minor currency units, an exact decimal string ('1' = 1 fen). */
   point_value_minor: Generated<string>;
+  /** Days an accrued point stays spendable. */
+  points_lifetime_days: Generated<number>;
+  /** Seconds a counter's authorisation (hold) lasts before it voids itself. */
+  hold_ttl_seconds: Generated<number>;
   created_at: CreatedAt;
   // Settlement settings (migrations/0030_settlement.ts): exact decimal rates, 'HH:MM' cut.
   clearing_fee_rate: Generated<string>;
@@ -215,7 +219,49 @@ export interface LedgerHoldLotsTable {
   points: number;
 }
 
+export interface CounterPurchasesTable {
+  partner_id: string;
+  order_id: string;
+  member_id: string;
+  store_id: string;
+  amount_minor: number;
+  points: number;
+  entry_id: string | null;
+  purchased_at: Date;
+  refunded_minor: Generated<number>;
+  created_at: CreatedAt;
+}
+
+export interface CounterRedemptionsTable {
+  partner_id: string;
+  order_id: string;
+  member_id: string;
+  store_id: string;
+  order_amount_minor: number;
+  points: number;
+  hold_id: string | null;
+  entry_id: string | null;
+  status: 'authorised' | 'captured' | 'voided' | 'redeemed' | 'refunded';
+  created_at: CreatedAt;
+  updated_at: Generated<Date>;
+}
+
+export interface CounterRefundsTable {
+  partner_id: string;
+  refund_id: string;
+  order_id: string;
+  kind: 'purchase' | 'redemption';
+  amount_minor: number;
+  points: number;
+  unrecovered_points: Generated<number>;
+  entry_id: string | null;
+  created_at: CreatedAt;
+}
+
 export interface Database extends MembershipSchema, SettlementSchema {
+  counter_refunds: CounterRefundsTable;
+  counter_purchases: CounterPurchasesTable;
+  counter_redemptions: CounterRedemptionsTable;
   hub_keys: HubKeysTable;
   ledger_accounts: LedgerAccountsTable;
   ledger_entries: LedgerEntriesTable;

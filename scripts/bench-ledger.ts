@@ -7,6 +7,7 @@ import os from 'node:os';
 import postgres from 'postgres';
 import {
   type AccrualInput,
+  accrualWriterDefaults,
   createLedger,
   memberPointsKey,
   partnerPointsKey,
@@ -25,6 +26,17 @@ const baselineSeconds = Number(process.env.BENCH_BASELINE_SECONDS ?? 10);
 const writerSeconds = Number(process.env.BENCH_WRITER_SECONDS ?? 15);
 const membersCount = 100_000;
 const partnersCount = 50;
+
+/** Busy and idle CPU time of the whole machine: other work on it shows in the figures. */
+function machineCpu(): { idle: number; total: number } {
+  let idle = 0;
+  let total = 0;
+  for (const c of os.cpus()) {
+    idle += c.times.idle;
+    total += c.times.user + c.times.nice + c.times.sys + c.times.idle + c.times.irq;
+  }
+  return { idle, total };
+}
 
 const config = loadConfig();
 const admin = postgres(config.databaseUrl, { max: 1, onnotice: () => {} });
@@ -50,9 +62,9 @@ try {
   // Members and partners exist before the load, as they do in a running alliance: both runs
   // find their accounts made and cached.
   for (let i = 0; i < membersCount; i += 5000) {
-    await Promise.all(members.slice(i, i + 5000).map((m) => ledger.accountId(memberPointsKey(m))));
+    await ledger.accountIds(members.slice(i, i + 5000).map((m) => memberPointsKey(m)));
   }
-  await Promise.all(partners.map((p) => ledger.accountId(partnerPointsKey(p, 'partner_issued'))));
+  await ledger.accountIds(partners.map((p) => partnerPointsKey(p, 'partner_issued')));
   await handle.sql`VACUUM ANALYZE ledger_accounts`;
   const sql = handle.sql;
 
@@ -66,6 +78,8 @@ try {
     let next = offset;
     const deadline = performance.now() + seconds * 1000;
     const started = performance.now();
+    const cpuBefore = process.cpuUsage();
+    const machineBefore = machineCpu();
     await Promise.all(
       Array.from({ length: callers }, async () => {
         while (performance.now() < deadline) {
@@ -77,20 +91,26 @@ try {
       }),
     );
     const elapsed = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    const machine = machineCpu();
+    const busyShare =
+      1 - (machine.idle - machineBefore.idle) / (machine.total - machineBefore.total || 1);
     latencies.sort((a, b) => a - b);
     const pct = (p: number) =>
       latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
     const rate = latencies.length / elapsed;
     console.log(
-      `${name.padEnd(28)} ${String(latencies.length).padStart(8)} accruals  ${rate.toFixed(0).padStart(7)}/s  p50 ${pct(0.5).toFixed(1)} ms  p99 ${pct(0.99).toFixed(1)} ms`,
+      `${name.padEnd(28)} ${String(latencies.length).padStart(8)} accruals  ${rate.toFixed(0).padStart(7)}/s  p50 ${pct(0.5).toFixed(1)} ms  p99 ${pct(0.99).toFixed(1)} ms  (this process ${((cpu.user + cpu.system) / latencies.length).toFixed(0)} us CPU per accrual; machine ${(busyShare * 100).toFixed(0)}% busy)`,
     );
     return rate;
   };
 
   const [sync] = await sql`SHOW synchronous_commit`;
+  const [version] = await sql`SELECT current_setting('server_version') AS v`;
   console.log(
-    `ledger benchmark: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${callers} concurrent callers, synchronous_commit=${sync?.synchronous_commit}`,
+    `ledger benchmark: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, load average ${os.loadavg()[0]?.toFixed(1)}, PostgreSQL ${version?.v}, ${callers} concurrent callers, synchronous_commit=${sync?.synchronous_commit}`,
   );
+  console.log(`writer: ${JSON.stringify(accrualWriterDefaults)}`);
   const baseline = await run(
     'one transaction per accrual',
     baselineSeconds,

@@ -3,7 +3,9 @@
  * Idempotent: everything is keyed by natural keys (partner code, store code, phone) and
  * inserted only where missing.
  */
-import { type Db, newId } from '../platform/index.ts';
+import type { Ledger } from '../ledger/index.ts';
+import { newId, type Services } from '../platform/index.ts';
+import { seedDemoCounter } from './demo-counter.ts';
 import { seedDemoMembership } from './demo-members.ts';
 
 const demoPartners = [
@@ -31,7 +33,11 @@ const demoMembers = [
 ];
 
 /** Inserts whatever of the demo alliance is missing; returns what the alliance now holds. */
-export async function seedDemoAlliance(db: Db): Promise<{ partners: number; members: number }> {
+export async function seedDemoAlliance(
+  services: Services,
+  ledger: Ledger,
+): Promise<{ partners: number; members: number }> {
+  const db = services.db;
   await db.transaction().execute(async (tx) => {
     await tx
       .insertInto('alliance')
@@ -70,7 +76,8 @@ export async function seedDemoAlliance(db: Db): Promise<{ partners: number; memb
         .execute();
     }
   });
-  await seedDemoMembership(db);
+  await seedDemoMembership(db, ledger);
+  await seedDemoCounter(services, ledger);
   const [partners, members] = await Promise.all([
     db.selectFrom('partners').select(db.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
     db.selectFrom('members').select(db.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),

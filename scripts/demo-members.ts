@@ -4,15 +4,17 @@
  * everything is keyed (event references, idempotency keys, benefit codes) and added only where
  * missing.
  */
+
+import type { Ledger } from '../ledger/index.ts';
 import {
   createPaidPlan,
   findMemberByPhone,
   findPaidPlan,
   linkPartnerCustomer,
+  membershipFeeRecorder,
   type PublishBenefitInput,
   paidStatus,
   publishBenefit,
-  type RecordMembershipFee,
   recordGrowthEvent,
   startTrial,
   subscribe,
@@ -75,13 +77,7 @@ const demoBenefits: DemoBenefit[] = [
   },
 ];
 
-/**
- * The ledger records membership fees; until the demo wires the ledger's fee posting here, the
- * demo's one paid term is recorded without a ledger entry.
- */
-const demoFeeNotRecorded: RecordMembershipFee = async () => {};
-
-export async function seedDemoMembership(db: Db): Promise<void> {
+export async function seedDemoMembership(db: Db, ledger: Ledger): Promise<void> {
   const deps = { db, clock: systemClock };
   if (!(await findPaidPlan(db, 'super'))) {
     // 88VIP-style: 888 CNY a year, 88 CNY for 2-star members and above.
@@ -127,7 +123,7 @@ export async function seedDemoMembership(db: Db): Promise<void> {
         memberId: member.id,
         planCode: 'super',
         idempotencyKey: 'demo-first-year',
-        recordMembershipFee: demoFeeNotRecorded,
+        recordMembershipFee: membershipFeeRecorder(ledger),
       });
     } else if (demo.paid === 'trial' && !status.trialUsed) {
       await startTrial(deps, { memberId: member.id, planCode: 'super' });

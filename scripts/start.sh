@@ -10,8 +10,12 @@ port="${PORT:-3000}"
 cat <<TEXT
 
   Alliance hub starting on http://127.0.0.1:$port
-    readiness      http://127.0.0.1:$port/readyz
-    API document   http://127.0.0.1:$port/openapi.json
+    readiness        http://127.0.0.1:$port/readyz
+    API reference    http://127.0.0.1:$port/docs          (document: /openapi.json)
+    hub public keys  http://127.0.0.1:$port/.well-known/jwks.json
+    member sign-in   codes for the demo members (+8613800000001 .. 04) land in
+                     http://127.0.0.1:$port/v1/dev/member-outbox  (README: "The member API in the demo")
+    operator         npm run staff -- create --name you --role admin   (then /v1/admin/*)
   Stop it with Ctrl-C; stop the databases with: npm run services:stop
 
 TEXT

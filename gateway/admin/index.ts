@@ -2,6 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { StaffEnv } from '../context.ts';
 import { requireStaff } from '../staff.ts';
 import * as addStore from './add-store.ts';
+import * as benefits from './benefits.ts';
 import * as getPartner from './get-partner.ts';
 import * as listKeys from './list-keys.ts';
 import * as listPartners from './list-partners.ts';
@@ -11,6 +12,7 @@ import * as previewAccrual from './preview-accrual.ts';
 import * as registerKey from './register-key.ts';
 import * as revokeKey from './revoke-key.ts';
 import * as rules from './rules.ts';
+import * as segments from './segments.ts';
 import * as updatePartner from './update-partner.ts';
 
 /** /v1/admin: the hub operator's API; every route needs a staff token with the admin role. */
@@ -29,6 +31,8 @@ export function adminRoutes(): OpenAPIHono<StaffEnv> {
     revokeKey,
     rules,
     previewAccrual,
+    benefits,
+    segments,
   ]) {
     endpoint.register(app);
   }

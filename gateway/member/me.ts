@@ -7,6 +7,7 @@ import {
   tierProgress,
   updateProfile,
 } from '../../members/index.ts';
+import { getPartner } from '../../partners/index.ts';
 import { AppError } from '../../platform/index.ts';
 import type { MemberEnv } from './context.ts';
 import {
@@ -21,13 +22,61 @@ import {
 
 const security = [{ memberSession: [] }];
 
+const PointsSchema = z
+  .object({ balance: z.number().int(), held: z.number().int(), available: z.number().int() })
+  .openapi('MemberPoints');
+
+export const getActivityRoute = createRoute({
+  method: 'get',
+  path: '/v1/me/activity',
+  tags: ['member'],
+  summary: 'Every change to the points balance, at every brand, newest first (paged)',
+  security,
+  request: {
+    query: z.object({
+      limit: z.coerce.number().int().min(1).max(100).default(20),
+      cursor: z
+        .string()
+        .max(100)
+        .optional()
+        .openapi({ description: 'nextCursor of the previous page' }),
+    }),
+  },
+  responses: {
+    200: {
+      content: {
+        'application/json': {
+          schema: z.object({
+            activity: z.array(
+              z.object({
+                entryId: z.string(),
+                kind: z.string().openapi({ example: 'accrual' }),
+                partnerId: z.string().nullable(),
+                brand: z.string().nullable(),
+                points: z.number().int(),
+                bookedAt: z.string(),
+                orderId: z.string().nullable(),
+                storeCode: z.string().nullable(),
+              }),
+            ),
+            nextCursor: z.string().nullable(),
+          }),
+        },
+      },
+      description: 'Activity',
+    },
+    400: problem('Not valid'),
+    401: problem('Not signed in'),
+  },
+});
+
 export const getMeRoute = createRoute({
   method: 'get',
   path: '/v1/me',
   tags: ['member'],
-  summary: 'The signed-in member: profile, tier and progress, paid membership',
+  summary: 'The signed-in member: profile, points, tier and progress, paid membership',
   description:
-    'Points balance and activity history come from the ledger and are not part of this answer yet.',
+    "Points are one balance across every brand: `held` is reserved by counters' open authorisations.",
   security,
   responses: {
     200: {
@@ -35,6 +84,7 @@ export const getMeRoute = createRoute({
         'application/json': {
           schema: z.object({
             profile: ProfileSchema,
+            points: PointsSchema,
             tier: TierProgressSchema,
             paidMembership: PaidStatusSchema,
           }),
@@ -147,18 +197,36 @@ export const getGrowthRoute = createRoute({
 });
 
 export function registerMe(app: OpenAPIHono<MemberEnv>): void {
+  app.openapi(getActivityRoute, async (c) => {
+    const { limit, cursor } = c.req.valid('query');
+    const page = await c.get('ledger').memberActivity(c.get('memberId'), { limit, cursor });
+    const db = c.get('services').db;
+    const partnerIds = [...new Set(page.lines.flatMap((l) => (l.partnerId ? [l.partnerId] : [])))];
+    const brands = new Map(
+      await Promise.all(
+        partnerIds.map(async (id) => [id, (await getPartner(db, id)).brand] as const),
+      ),
+    );
+    const activity = page.lines.map((l) => ({
+      ...l,
+      brand: l.partnerId ? (brands.get(l.partnerId) ?? null) : null,
+    }));
+    return c.json({ activity, nextCursor: page.nextCursor }, 200);
+  });
   app.openapi(getMeRoute, async (c) => {
     const services = c.get('services');
     const memberId = c.get('memberId');
     const profile = await findMemberById(services.db, memberId);
     if (!profile) throw new AppError('not_found', 'No such member.');
-    const [progress, paid] = await Promise.all([
+    const [progress, paid, points] = await Promise.all([
       tierProgress(services, memberId),
       paidStatus(services, memberId),
+      c.get('ledger').memberPoints(memberId),
     ]);
     return c.json(
       {
         profile: profileJson(profile),
+        points,
         tier: progressJson(progress),
         paidMembership: paidJson(paid),
       },

@@ -2,10 +2,15 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import type { PartnerEnv } from '../context.ts';
 import { idempotency } from '../idempotency.ts';
 import { partnerAuth } from '../partner-auth.ts';
+import * as accruals from './accruals.ts';
 import * as addStore from './add-store.ts';
+import * as benefits from './benefits.ts';
 import * as listStores from './list-stores.ts';
 import * as me from './me.ts';
+import * as members from './members.ts';
 import * as reconcile from './reconcile.ts';
+import * as redemptions from './redemptions.ts';
+import * as refunds from './refunds.ts';
 import * as rules from './rules.ts';
 import * as statements from './statements.ts';
 
@@ -27,7 +32,20 @@ export function signedRouter(): OpenAPIHono<PartnerEnv> {
  */
 export function partnerRoutes(): OpenAPIHono<PartnerEnv> {
   const app = signedRouter();
-  for (const endpoint of [me, listStores, addStore, rules, statements, reconcile])
+  for (const endpoint of [
+    me,
+    listStores,
+    addStore,
+    rules,
+    members,
+    accruals,
+    redemptions,
+    refunds,
+    benefits,
+    statements,
+    reconcile,
+  ]) {
     endpoint.register(app);
+  }
   return app;
 }

@@ -1,30 +1,28 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../gateway/index.ts';
 import { createTestHub, type TestHub } from '../support/hub.ts';
-import { newKeyPair, staffToken, type TestApp, uniqueCode } from '../support/partners.ts';
+import {
+  newKeyPair,
+  staffClient,
+  staffToken,
+  type TestApp,
+  uniqueCode,
+} from '../support/partners.ts';
 
 let hub: TestHub;
 let app: TestApp;
 let admin: string;
+let call: ReturnType<typeof staffClient>;
 
 beforeAll(async () => {
   hub = await createTestHub();
   app = createApp(hub.services);
   admin = await staffToken(hub, 'admin');
+  call = staffClient(app, admin);
 });
 afterAll(async () => {
   await hub.close();
 });
-
-function call(method: string, path: string, body?: unknown, token: string | null = admin) {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (token) headers.authorization = `Bearer ${token}`;
-  return app.request(path, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-}
 
 const settlement = {
   bankAccountName: 'Jade Tea Co.',

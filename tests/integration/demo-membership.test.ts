@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../gateway/index.ts';
+import { createLedger, verifyLedger } from '../../ledger/index.ts';
 import { findMemberByPhone, issueMemberSession } from '../../members/index.ts';
 import { seedDemoAlliance } from '../../scripts/demo-alliance.ts';
 import { createTestHub, type TestHub } from '../support/hub.ts';
@@ -7,8 +8,8 @@ import { createTestHub, type TestHub } from '../support/hub.ts';
 let hub: TestHub;
 beforeAll(async () => {
   hub = await createTestHub();
-  await seedDemoAlliance(hub.services.db);
-  await seedDemoAlliance(hub.services.db);
+  await seedDemoAlliance(hub.services, createLedger(hub.services));
+  await seedDemoAlliance(hub.services, createLedger(hub.services));
 });
 afterAll(async () => {
   await hub.close();
@@ -52,5 +53,40 @@ describe('the demo alliance’s membership', () => {
     expect(publishers(li).size).toBeGreaterThanOrEqual(4);
     expect(li.benefits.benefits.map((b) => b.code)).toContain('free-shipping');
     expect(chen.benefits.benefits.map((b) => b.code)).toEqual(['welcome-coupon']);
+  });
+});
+
+describe('the demo alliance’s points', () => {
+  it('shows one balance earned at several brands and spent at another, in the activity of every brand', async () => {
+    const li = await findMemberByPhone(hub.services.db, '+8613800000001');
+    if (!li) throw new Error('demo member missing');
+    const { token } = await issueMemberSession(hub.services, li.id);
+    const app = createApp(hub.services);
+    const headers = { authorization: `Bearer ${token}` };
+    const me = (await (await app.request('/v1/me', { headers })).json()) as {
+      points: { balance: number };
+    };
+    const activity = (await (await app.request('/v1/me/activity', { headers })).json()) as {
+      activity: { kind: string; brand: string; points: number }[];
+    };
+    const sum = activity.activity.reduce((s, a) => s + a.points, 0);
+    expect(me.points.balance).toBe(sum);
+    expect(new Set(activity.activity.map((a) => a.brand))).toEqual(
+      new Set(['Jade Tea', 'North Star Books', 'Harbor Cinema']),
+    );
+    expect(activity.activity.find((a) => a.kind === 'redemption')).toMatchObject({
+      brand: 'Harbor Cinema',
+      points: -300,
+    });
+  });
+
+  it('records the paid member’s fee in the ledger once, and the ledger is sound', async () => {
+    const fees = await hub.services.db
+      .selectFrom('ledger_entries')
+      .select('id')
+      .where('kind', '=', 'membership_fee')
+      .execute();
+    expect(fees).toHaveLength(1);
+    expect(await verifyLedger(hub.services.db)).toEqual([]);
   });
 });

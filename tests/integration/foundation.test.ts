@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../gateway/index.ts';
+import { createLedger } from '../../ledger/index.ts';
 import { migrateDownOne, migrateToLatest, pendingMigrations } from '../../platform/index.ts';
 import { seedDemoAlliance } from '../../scripts/demo-alliance.ts';
 import { createTestHub, type TestHub } from '../support/hub.ts';
@@ -60,8 +61,8 @@ describe('errors', () => {
 
 describe('demo alliance', () => {
   it('seeds partners and members once, however often it runs', async () => {
-    const first = await seedDemoAlliance(hub.services.db);
-    const second = await seedDemoAlliance(hub.services.db);
+    const first = await seedDemoAlliance(hub.services, createLedger(hub.services));
+    const second = await seedDemoAlliance(hub.services, createLedger(hub.services));
     expect(first.partners).toBeGreaterThanOrEqual(3);
     expect(first.members).toBeGreaterThanOrEqual(3);
     expect(second).toEqual(first);

@@ -1,12 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../gateway/index.ts';
+import { enrolAtPartner } from '../../members/index.ts';
 import {
+  accrueForPurchase,
   getPartnerStore,
   listStores,
   revokePartnerKey,
   updatePartner,
 } from '../../partners/index.ts';
 import { manualClock, newId } from '../../platform/index.ts';
+import { type CounterFixture, counterFixture } from '../support/counter.ts';
 import { createTestHub, type TestHub } from '../support/hub.ts';
 import {
   addSigningKey,
@@ -27,9 +30,13 @@ type SignedRoute = {
   method: 'GET' | 'POST';
   path: string;
   okStatus: number;
+  /** A fresh body (and, for routes about one resource, its path), made just before the call. */
   body?: () => unknown;
   rawBody?: () => string;
+  prepare?: () => Promise<{ path?: string; body?: unknown }>;
 };
+
+let counter: CounterFixture;
 
 /** A computed settlement period (with no lines) for the statements route. */
 const periodId = newId();
@@ -52,6 +59,127 @@ const signedRoutes: SignedRoute[] = [
     okStatus: 201,
     body: () => ({ code: uniqueCode('S'), name: 'Counter store' }),
   },
+  {
+    method: 'POST',
+    path: '/v1/partner/members',
+    okStatus: 200,
+    body: () => ({
+      customerId: uniqueCode('C'),
+      email: `${uniqueCode('e').toLowerCase()}@example.test`,
+    }),
+  },
+  {
+    method: 'GET',
+    path: '/v1/partner/members',
+    okStatus: 200,
+    prepare: async () => ({
+      path: `/v1/partner/members?customerId=${counter.members[0]?.customerId}`,
+    }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/partner/members/{memberId}/link',
+    okStatus: 200,
+    prepare: async () => {
+      // A member of another brand, not yet linked to this partner.
+      const customerId = uniqueCode('B');
+      const { member } = await enrolAtPartner(hub.services, {
+        partnerId: bob.partner.id,
+        partnerCustomerId: customerId,
+        email: `${customerId.toLowerCase()}@example.test`,
+      });
+      return {
+        path: `/v1/partner/members/${member.id}/link`,
+        body: { customerId: uniqueCode('L') },
+      };
+    },
+  },
+  { method: 'GET', path: '/v1/partner/benefits', okStatus: 200 },
+  {
+    method: 'POST',
+    path: '/v1/partner/benefits',
+    okStatus: 201,
+    body: () => ({
+      code: uniqueCode('b'),
+      title: 'Gift wrap',
+      kind: 'service_perk',
+      params: { perk: 'Gift wrap' },
+    }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/partner/benefits/{benefitId}/withdraw',
+    okStatus: 200,
+    prepare: async () => ({
+      path: `/v1/partner/benefits/${await publishedBenefit()}/withdraw`,
+    }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/partner/benefit-uses',
+    okStatus: 200,
+    prepare: async () => ({
+      body: {
+        member: { customerId: counter.members[0]?.customerId },
+        benefitId: await publishedBenefit(),
+      },
+    }),
+  },
+  { method: 'POST', path: '/v1/partner/accruals', okStatus: 200, body: () => counter.purchase() },
+  {
+    method: 'POST',
+    path: '/v1/partner/accruals/batch',
+    okStatus: 200,
+    body: () => ({ purchases: [counter.purchase(), counter.purchase()] }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/partner/redemptions/authorise',
+    okStatus: 200,
+    prepare: async () => ({ body: await counter.redemption() }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/partner/redemptions',
+    okStatus: 200,
+    prepare: async () => ({ body: await counter.redemption() }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/partner/redemptions/{holdId}/capture',
+    okStatus: 200,
+    prepare: async () => ({
+      path: `/v1/partner/redemptions/${await counter.authorise()}/capture`,
+      body: {},
+    }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/partner/redemptions/{holdId}/void',
+    okStatus: 200,
+    prepare: async () => ({ path: `/v1/partner/redemptions/${await counter.authorise()}/void` }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/partner/refunds',
+    okStatus: 200,
+    prepare: async () => {
+      const purchase = counter.purchase();
+      await accrueForPurchase(
+        { services: hub.services, ledger: counter.ledger },
+        alice.partner.id,
+        { ...purchase, purchasedAt: hub.services.clock.now() },
+      );
+      return {
+        body: {
+          kind: 'purchase',
+          refundId: uniqueCode('F'),
+          orderId: purchase.orderId,
+          refundAmountMinor: 100,
+        },
+      };
+    },
+  },
 ];
 
 const clock = manualClock(new Date('2026-11-25T08:00:00Z'));
@@ -65,6 +193,7 @@ beforeAll(async () => {
   app = createApp(hub.services);
   alice = await newTestPartner(hub);
   bob = await newTestPartner(hub);
+  counter = await counterFixture(hub, alice.partner.id, { members: 12 });
   const day = {
     starts_at: new Date('2026-11-23T16:00:00Z'),
     ends_at: new Date('2026-11-24T16:00:00Z'),
@@ -85,19 +214,51 @@ afterAll(async () => {
   await hub.close();
 });
 
-function goodCall(route: SignedRoute): SignedCall {
+/** A fresh benefit of alice's without a usage limit, published through the API; its id. */
+async function publishedBenefit(): Promise<string> {
+  const res = await signedFetch(hub, app, alice.key, {
+    method: 'POST',
+    path: '/v1/partner/benefits',
+    body: {
+      code: uniqueCode('b'),
+      title: 'Free refill',
+      kind: 'service_perk',
+      params: { perk: 'Refill' },
+    },
+    idempotencyKey: idempotencyKey(),
+  });
+  expect(res.status).toBe(201);
+  return ((await res.json()) as { id: string }).id;
+}
+
+async function goodCall(route: SignedRoute): Promise<SignedCall> {
+  const prepared = (await route.prepare?.()) ?? {};
   return {
     method: route.method,
-    path: route.path,
-    body: route.body?.(),
+    path: prepared.path ?? route.path,
+    body: prepared.body ?? route.body?.(),
     rawBody: route.rawBody?.(),
     idempotencyKey: route.method === 'POST' ? idempotencyKey() : undefined,
   };
 }
 
-/** What a partner could notice changing: its stores. */
-async function aliceState(): Promise<number> {
-  return (await listStores(hub.services.db, alice.partner.id)).length;
+/** What a partner could notice changing: its stores, its members, its ledger entries. */
+async function aliceState(): Promise<string> {
+  const db = hub.services.db;
+  const [stores, entries, links] = await Promise.all([
+    listStores(db, alice.partner.id),
+    db
+      .selectFrom('ledger_entries')
+      .select(db.fn.countAll<number>().as('n'))
+      .where('partner_id', '=', alice.partner.id)
+      .executeTakeFirstOrThrow(),
+    db
+      .selectFrom('member_links')
+      .select(db.fn.countAll<number>().as('n'))
+      .where('partner_id', '=', alice.partner.id)
+      .executeTakeFirstOrThrow(),
+  ]);
+  return `${stores.length}/${entries.n}/${links.n}`;
 }
 
 async function expectRefused(res: Response, status: number, type: string): Promise<void> {
@@ -110,13 +271,13 @@ async function expectRefused(res: Response, status: number, type: string): Promi
 
 describe.each(signedRoutes)('$method $path', (route) => {
   it('accepts a request signed as docs/signing.md says', async () => {
-    const res = await signedFetch(hub, app, alice.key, goodCall(route));
+    const res = await signedFetch(hub, app, alice.key, await goodCall(route));
     expect(res.status).toBe(route.okStatus);
   });
 
   it('accepts an ES256 key as well as an EdDSA one', async () => {
     const key = await addSigningKey(hub, alice.partner.id, uniqueCode('es'), 'ES256');
-    const res = await signedFetch(hub, app, key, goodCall(route));
+    const res = await signedFetch(hub, app, key, await goodCall(route));
     expect(res.status).toBe(route.okStatus);
   });
 
@@ -255,7 +416,7 @@ describe.each(signedRoutes)('$method $path', (route) => {
   // Failures about the Idempotency-Key apply to POSTs only; GETs carry no key.
   for (const failure of failures.filter((f) => !f.onlyPost || route.method === 'POST')) {
     it(`refuses ${failure.name}`, async () => {
-      const call = goodCall(route);
+      const call = await goodCall(route);
       const before = await aliceState();
       const res = await failure.send(call);
       await expectRefused(res, failure.status ?? 401, failure.type ?? 'signature_invalid');

@@ -1,5 +1,6 @@
-import { enrolMember, type MemberProfile } from '../../members/index.ts';
+import { enrolMember, issueMemberSession, type MemberProfile } from '../../members/index.ts';
 import { type Db, newId, type Services } from '../../platform/index.ts';
+import type { TestApp } from './partners.ts';
 
 let phoneCounter = 0;
 
@@ -23,4 +24,18 @@ export async function createMember(
   displayName = 'Test Member',
 ): Promise<MemberProfile> {
   return enrolMember(services, { phone: uniquePhone(), displayName });
+}
+
+/** The ids of the benefits a member sees in GET /v1/me/benefits, signed in as that member. */
+export async function benefitIdsMemberSees(
+  app: TestApp,
+  services: Pick<Services, 'clock' | 'hubSigner'>,
+  memberId: string,
+): Promise<string[]> {
+  const { token } = await issueMemberSession(services, memberId);
+  const res = await app.request('/v1/me/benefits', {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  if (res.status !== 200) throw new Error(`GET /v1/me/benefits answered ${res.status}`);
+  return ((await res.json()) as { benefits: { id: string }[] }).benefits.map((b) => b.id);
 }

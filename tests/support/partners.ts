@@ -19,6 +19,19 @@ export async function staffToken(hub: TestHub, role: 'admin' | 'finance' = 'admi
   return token;
 }
 
+/** Calls the app as a staff member would: with the bearer token, or with none (null). */
+export function staffClient(app: TestApp, token: string) {
+  return (method: string, path: string, body?: unknown, as: string | null = token) => {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (as) headers.authorization = `Bearer ${as}`;
+    return app.request(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  };
+}
+
 /** A fresh key pair; the public half as the hub would register it. */
 export async function newKeyPair(
   alg: 'EdDSA' | 'ES256',

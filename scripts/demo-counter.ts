@@ -1,0 +1,102 @@
+/**
+ * The demo alliance's counter activity: purchases at several brands earn points, and one
+ * member spends points earned at one brand at another brand's counter. Idempotent: every
+ * purchase and redemption is keyed by its demo order id, which earns or redeems once.
+ */
+import type { Ledger } from '../ledger/index.ts';
+import { findMemberByPhone, issuePayCode } from '../members/index.ts';
+import { accrueForPurchase, redeemForOrder } from '../partners/index.ts';
+import type { Services } from '../platform/index.ts';
+
+const demoPurchases = [
+  {
+    orderId: 'DEMO-P-0001',
+    partner: 'jade-tea',
+    store: 'SH-001',
+    phone: '+8613800000001',
+    amountMinor: 45_800,
+  },
+  {
+    orderId: 'DEMO-P-0002',
+    partner: 'north-books',
+    store: 'BJ-010',
+    phone: '+8613800000001',
+    amountMinor: 12_900,
+  },
+  {
+    orderId: 'DEMO-P-0003',
+    partner: 'harbor-cinema',
+    store: 'GZ-100',
+    phone: '+8613800000002',
+    amountMinor: 16_000,
+  },
+  {
+    orderId: 'DEMO-P-0004',
+    partner: 'lotus-fresh',
+    store: 'HZ-7',
+    phone: '+8613800000003',
+    amountMinor: 30_250,
+  },
+  {
+    orderId: 'DEMO-P-0005',
+    partner: 'jade-tea',
+    store: 'SH-002',
+    phone: '+8613800000004',
+    amountMinor: 8_800,
+  },
+];
+
+/** Points earned at Jade Tea, spent at Harbor Cinema: an obligation between two brands. */
+const demoRedemptions = [
+  {
+    orderId: 'DEMO-R-0001',
+    partner: 'harbor-cinema',
+    store: 'SZ-200',
+    phone: '+8613800000001',
+    orderAmountMinor: 9_000,
+    points: 300,
+  },
+];
+
+export async function seedDemoCounter(services: Services, ledger: Ledger): Promise<void> {
+  const partners = await services.db.selectFrom('partners').select(['id', 'code']).execute();
+  const partnerId = (code: string) => partners.find((p) => p.code === code)?.id;
+  const deps = { services, ledger };
+  for (const p of demoPurchases) {
+    const [partner, member] = [partnerId(p.partner), await findMemberByPhone(services.db, p.phone)];
+    if (!partner || !member) continue;
+    const seen = await services.db
+      .selectFrom('counter_purchases')
+      .select('order_id')
+      .where('partner_id', '=', partner)
+      .where('order_id', '=', p.orderId)
+      .executeTakeFirst();
+    if (seen) continue;
+    await accrueForPurchase(deps, partner, {
+      orderId: p.orderId,
+      storeCode: p.store,
+      amountMinor: p.amountMinor,
+      purchasedAt: services.clock.now(),
+      member: { memberId: member.id },
+    });
+  }
+  for (const r of demoRedemptions) {
+    const [partner, member] = [partnerId(r.partner), await findMemberByPhone(services.db, r.phone)];
+    if (!partner || !member) continue;
+    const seen = await services.db
+      .selectFrom('counter_redemptions')
+      .select('order_id')
+      .where('partner_id', '=', partner)
+      .where('order_id', '=', r.orderId)
+      .executeTakeFirst();
+    if (seen) continue;
+    const code = await issuePayCode(services, member.id);
+    await redeemForOrder(deps, partner, {
+      payCode: code.code,
+      storeCode: r.store,
+      orderId: r.orderId,
+      orderAmountMinor: r.orderAmountMinor,
+      points: r.points,
+    });
+  }
+}
