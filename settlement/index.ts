@@ -24,7 +24,14 @@ export {
   loadSettlementSettings,
   type SettlementSettings,
 } from './settings.ts';
-export { getStatement, type Statement, type StatementLine, statementCsv } from './statements.ts';
+export {
+  getStatement,
+  type PartnerPeriod,
+  partnerPeriods,
+  type Statement,
+  type StatementLine,
+  statementCsv,
+} from './statements.ts';
 export {
   approvePeriod,
   listPeriods,

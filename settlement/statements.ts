@@ -155,3 +155,48 @@ async function* csvPages(db: Db, periodId: string, partnerId: string): AsyncGene
     after = rows.at(-1)?.line_no ?? after;
   }
 }
+
+export type PartnerPeriod = {
+  periodId: string;
+  localDate: string;
+  startsAt: string;
+  endsAt: string;
+  status: SettlementPeriod['status'];
+  netMinor: number;
+  digest: string;
+};
+
+/** The computed periods, newest first, with this partner's net and statement digest. */
+export async function partnerPeriods(
+  db: Db,
+  partnerId: string,
+  limit: number,
+): Promise<PartnerPeriod[]> {
+  const rows = await db
+    .selectFrom('settlement_periods as p')
+    .leftJoin('settlement_positions as s', (join) =>
+      join.onRef('s.period_id', '=', 'p.id').on('s.partner_id', '=', partnerId),
+    )
+    .select([
+      'p.id',
+      'p.local_date',
+      'p.starts_at',
+      'p.ends_at',
+      'p.status',
+      's.net_minor',
+      's.digest',
+    ])
+    .where('p.status', '<>', 'closed')
+    .orderBy('p.starts_at', 'desc')
+    .limit(Math.min(limit, 100))
+    .execute();
+  return rows.map((r) => ({
+    periodId: r.id,
+    localDate: localDateOf(r),
+    startsAt: r.starts_at.toISOString(),
+    endsAt: r.ends_at.toISOString(),
+    status: r.status,
+    netMinor: r.net_minor ?? 0,
+    digest: r.digest ?? emptyDigest,
+  }));
+}

@@ -5,6 +5,7 @@ import { partnerAuth } from '../partner-auth.ts';
 import * as accruals from './accruals.ts';
 import * as addStore from './add-store.ts';
 import * as benefits from './benefits.ts';
+import * as listStatements from './list-statements.ts';
 import * as listStores from './list-stores.ts';
 import * as me from './me.ts';
 import * as members from './members.ts';
@@ -42,6 +43,7 @@ export function partnerRoutes(): OpenAPIHono<PartnerEnv> {
     redemptions,
     refunds,
     benefits,
+    listStatements,
     statements,
     reconcile,
   ]) {

@@ -136,6 +136,14 @@ describe('GET /v1/partner/statements/{periodId}', () => {
     });
     expect((await csv.text()).split('\n')[1]).toContain(',issuer,');
   });
+
+  it('lists the computed periods with the partner’s own net', async () => {
+    const res = await signedFetch(hub, app, issuer.key, {
+      method: 'GET',
+      path: '/v1/partner/statements',
+    });
+    expect(await res.json()).toMatchObject({ periods: [{ periodId, netMinor: -2142 }] });
+  });
 });
 
 describe('reconciliation', () => {

@@ -43,6 +43,7 @@ const periodId = newId();
 
 const signedRoutes: SignedRoute[] = [
   { method: 'GET', path: '/v1/partner/me', okStatus: 200 },
+  { method: 'GET', path: '/v1/partner/statements', okStatus: 200 },
   { method: 'GET', path: `/v1/partner/statements/${periodId}`, okStatus: 200 },
   { method: 'GET', path: `/v1/partner/statements/${periodId}?format=csv`, okStatus: 200 },
   {
