@@ -5,6 +5,7 @@ import { AppError, type Services } from '../platform/index.ts';
 import { adminRoutes } from './admin/index.ts';
 import type { HubEnv } from './context.ts';
 import { docsRoutes } from './docs.ts';
+import { financeRoutes } from './finance/index.ts';
 import { healthRoutes } from './health.ts';
 import { memberRoutes } from './member/index.ts';
 import { partnerRoutes } from './partner/index.ts';
@@ -51,6 +52,7 @@ export function createApp(services: Services, domains: AppDomains = {}): OpenAPI
   app.route('/', docsRoutes());
   app.route('/v1/admin', adminRoutes());
   app.route('/v1/partner', partnerRoutes());
+  app.route('/v1/finance', financeRoutes());
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'staffToken', {
     type: 'http',

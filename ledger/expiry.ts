@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { newId } from '../platform/index.ts';
-import { partnerPointsKey, pointsAsset } from './accounts.ts';
+import { type AccountKey, partnerPointsKey, pointsAsset } from './accounts.ts';
 import { appendEntries, type EntrySpec, lockAccounts } from './journal.ts';
 import { adjustLots, type Movement, recordMovements } from './lots.ts';
 import type { LedgerDeps } from './requests.ts';
@@ -13,6 +13,15 @@ type DueLot = {
   expiring: number;
 };
 
+/**
+ * Postings in another asset written with each expiry entry, in the same transaction: the
+ * settlement's share of breakage that the issuer owes the hub. Zero amounts are left out.
+ */
+export type ExpiryPostings = (lot: {
+  issuerPartnerId: string;
+  points: number;
+}) => Array<{ key: AccountKey; amount: number }>;
+
 /** Accounts handled per transaction: bounded so that a sweep never holds many locks for long. */
 const accountsPerTransactionMax = 200;
 
@@ -21,7 +30,11 @@ const accountsPerTransactionMax = 200;
  * account: one entry per lot. Held points stay until their hold ends; the next sweep takes
  * them if the hold was voided. Safe to run concurrently and repeatedly. Returns lots expired.
  */
-export async function expireLots(deps: LedgerDeps, limitMax = 5000): Promise<number> {
+export async function expireLots(
+  deps: LedgerDeps,
+  limitMax = 5000,
+  extraPostings?: ExpiryPostings,
+): Promise<number> {
   const now = deps.clock.now();
   const { rows } = await sql<{ account_id: string }>`
     SELECT DISTINCT account_id FROM (
@@ -30,7 +43,7 @@ export async function expireLots(deps: LedgerDeps, limitMax = 5000): Promise<num
   let expired = 0;
   for (let i = 0; i < rows.length; i += accountsPerTransactionMax) {
     const accounts = rows.slice(i, i + accountsPerTransactionMax).map((r) => r.account_id);
-    expired += await expireForAccounts(deps, accounts, now);
+    expired += await expireForAccounts(deps, accounts, now, extraPostings);
   }
   return expired;
 }
@@ -39,6 +52,7 @@ async function expireForAccounts(
   deps: LedgerDeps,
   memberAccounts: string[],
   now: Date,
+  extraPostings?: ExpiryPostings,
 ): Promise<number> {
   return deps.db.transaction().execute(async (tx) => {
     await lockAccounts(tx, memberAccounts);
@@ -52,11 +66,20 @@ async function expireForAccounts(
       issuers.map((p) => partnerPointsKey(p, 'partner_breakage')),
       tx,
     );
-    await lockAccounts(tx, breakage);
+    const extras = due.map((l) =>
+      (extraPostings?.({ issuerPartnerId: l.issuer_partner_id, points: l.expiring }) ?? []).filter(
+        (e) => e.amount !== 0,
+      ),
+    );
+    const extraKeys = extras.flat().map((e) => e.key);
+    const extraIds = await deps.accounts.ids(extraKeys, tx);
+    const extraIdOf = new Map(extraKeys.map((k, i) => [k, extraIds[i] ?? '']));
+    // One call, so that partner and hub accounts are locked together in the global order.
+    await lockAccounts(tx, [...breakage, ...extraIds]);
     const breakageOf = new Map(issuers.map((p, i) => [p, breakage[i] ?? '']));
     const entries: EntrySpec[] = [];
     const movements: Movement[] = [];
-    for (const lot of due) {
+    for (const [n, lot] of due.entries()) {
       const entryId = newId();
       entries.push({
         id: entryId,
@@ -72,6 +95,11 @@ async function expireForAccounts(
             asset: pointsAsset,
             amount: lot.expiring,
           },
+          ...(extras[n] ?? []).map((e) => ({
+            accountId: extraIdOf.get(e.key) ?? '',
+            asset: e.key.asset,
+            amount: e.amount,
+          })),
         ],
       });
       movements.push({

@@ -14,6 +14,7 @@ export type {
   PostInput,
   PostOutcome,
 } from './adjustments.ts';
+export type { ExpiryPostings } from './expiry.ts';
 export type { CaptureInput, VoidInput } from './holds.ts';
 export { createLedger, type Ledger, ledgerJobs } from './ledger.ts';
 export type { LotTake } from './lots.ts';

@@ -8,7 +8,7 @@ import {
   writeAccrualBatch,
 } from './accrual.ts';
 import { clawBack, forfeitAll, post } from './adjustments.ts';
-import { expireLots } from './expiry.ts';
+import { type ExpiryPostings, expireLots } from './expiry.ts';
 import { capture, expireHolds, voidHold } from './holds.ts';
 import { accountStatement, balanceAsOf, memberActivity, memberPoints } from './queries.ts';
 import type { LedgerDeps } from './requests.ts';
@@ -80,8 +80,14 @@ export function createLedger(
 
 export type Ledger = ReturnType<typeof createLedger>;
 
-/** Background jobs of the ledger: holds past their deadline void themselves; lots expire. */
-export function ledgerJobs(ledger: Ledger): JobDefinition[] {
+/**
+ * Background jobs of the ledger: holds past their deadline void themselves; lots expire, with
+ * the expiry postings settlement asks for (its share of breakage), when given.
+ */
+export function ledgerJobs(
+  ledger: Ledger,
+  options: { expiryPostings?: ExpiryPostings } = {},
+): JobDefinition[] {
   return [
     {
       queue: 'ledger-expire-holds',
@@ -91,7 +97,9 @@ export function ledgerJobs(ledger: Ledger): JobDefinition[] {
     {
       queue: 'ledger-expire-lots',
       schedule: { everyMs: 60_000 },
-      process: async () => ({ expired: await ledger.expireLots() }),
+      process: async () => ({
+        expired: await ledger.expireLots(undefined, options.expiryPostings),
+      }),
     },
   ];
 }

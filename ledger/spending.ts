@@ -52,7 +52,8 @@ export async function bookSpend(
   },
 ): Promise<SpendOutcome> {
   const issuers = [...perIssuer(spend.takes)];
-  const extras = spend.extra?.(spend.takes, spend.partnerId) ?? [];
+  // Zero amounts are dropped before the accounts are looked up, so indexes stay aligned.
+  const extras = (spend.extra?.(spend.takes, spend.partnerId) ?? []).filter((e) => e.amount !== 0);
   const issuerAccounts = await deps.accounts.ids(
     issuers.map(([p]) => partnerPointsKey(p, 'partner_redeemed')),
     tx,
@@ -71,9 +72,11 @@ export async function bookSpend(
       asset: pointsAsset,
       amount: n,
     })),
-    ...extras
-      .filter((e) => e.amount !== 0)
-      .map((e, i) => ({ accountId: extraAccounts[i] ?? '', asset: e.key.asset, amount: e.amount })),
+    ...extras.map((e, i) => ({
+      accountId: extraAccounts[i] ?? '',
+      asset: e.key.asset,
+      amount: e.amount,
+    })),
   ];
   const entryId = newId();
   const bookedAt = deps.clock.now();

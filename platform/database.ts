@@ -1,5 +1,6 @@
 import type { ColumnType, Generated, Selectable } from 'kysely';
 import type { MembershipSchema } from './database-members.ts';
+import type { SettlementSchema } from './database-settlement.ts';
 
 /**
  * The schema as Kysely sees it: one interface per table, kept beside the migrations that make
@@ -22,6 +23,11 @@ export interface AllianceTable {
   /** Seconds a counter's authorisation (hold) lasts before it voids itself. */
   hold_ttl_seconds: Generated<number>;
   created_at: CreatedAt;
+  // Settlement settings (migrations/0030_settlement.ts): exact decimal rates, 'HH:MM' cut.
+  clearing_fee_rate: Generated<string>;
+  fee_on_own_points: Generated<boolean>;
+  breakage_share_rate: Generated<string>;
+  period_cut_time: Generated<string>;
 }
 
 export interface PartnersTable {
@@ -252,7 +258,7 @@ export interface CounterRefundsTable {
   created_at: CreatedAt;
 }
 
-export interface Database extends MembershipSchema {
+export interface Database extends MembershipSchema, SettlementSchema {
   counter_refunds: CounterRefundsTable;
   counter_purchases: CounterPurchasesTable;
   counter_redemptions: CounterRedemptionsTable;

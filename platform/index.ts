@@ -2,6 +2,7 @@ export { type Clock, type ManualClock, manualClock, systemClock } from './clock.
 export { type Config, ConfigError, loadConfig } from './config.ts';
 export type * from './database.ts';
 export type * from './database-members.ts';
+export type * from './database-settlement.ts';
 export { type DatabaseHandle, type Db, openDatabase } from './db.ts';
 export {
   AppError,

@@ -5,12 +5,15 @@ import { partnerAuth } from '../partner-auth.ts';
 import * as accruals from './accruals.ts';
 import * as addStore from './add-store.ts';
 import * as benefits from './benefits.ts';
+import * as listStatements from './list-statements.ts';
 import * as listStores from './list-stores.ts';
 import * as me from './me.ts';
 import * as members from './members.ts';
+import * as reconcile from './reconcile.ts';
 import * as redemptions from './redemptions.ts';
 import * as refunds from './refunds.ts';
 import * as rules from './rules.ts';
+import * as statements from './statements.ts';
 
 /**
  * A router whose every route, including unknown paths, passes the signature check, then the
@@ -40,6 +43,9 @@ export function partnerRoutes(): OpenAPIHono<PartnerEnv> {
     redemptions,
     refunds,
     benefits,
+    listStatements,
+    statements,
+    reconcile,
   ]) {
     endpoint.register(app);
   }

@@ -8,7 +8,7 @@ import {
   revokePartnerKey,
   updatePartner,
 } from '../../partners/index.ts';
-import { manualClock } from '../../platform/index.ts';
+import { manualClock, newId } from '../../platform/index.ts';
 import { type CounterFixture, counterFixture } from '../support/counter.ts';
 import { createTestHub, type TestHub } from '../support/hub.ts';
 import {
@@ -32,13 +32,26 @@ type SignedRoute = {
   okStatus: number;
   /** A fresh body (and, for routes about one resource, its path), made just before the call. */
   body?: () => unknown;
+  rawBody?: () => string;
   prepare?: () => Promise<{ path?: string; body?: unknown }>;
 };
 
 let counter: CounterFixture;
 
+/** A computed settlement period (with no lines) for the statements route. */
+const periodId = newId();
+
 const signedRoutes: SignedRoute[] = [
   { method: 'GET', path: '/v1/partner/me', okStatus: 200 },
+  { method: 'GET', path: '/v1/partner/statements', okStatus: 200 },
+  { method: 'GET', path: `/v1/partner/statements/${periodId}`, okStatus: 200 },
+  { method: 'GET', path: `/v1/partner/statements/${periodId}?format=csv`, okStatus: 200 },
+  {
+    method: 'POST',
+    path: `/v1/partner/reconciliations/${periodId}`,
+    okStatus: 200,
+    rawBody: () => `order_id,kind,points,amount_minor\n${uniqueCode('o')},redemption,1,0\n`,
+  },
   { method: 'GET', path: '/v1/partner/stores', okStatus: 200 },
   { method: 'GET', path: '/v1/partner/rules', okStatus: 200 },
   {
@@ -182,6 +195,21 @@ beforeAll(async () => {
   alice = await newTestPartner(hub);
   bob = await newTestPartner(hub);
   counter = await counterFixture(hub, alice.partner.id, { members: 12 });
+  const day = {
+    starts_at: new Date('2026-11-23T16:00:00Z'),
+    ends_at: new Date('2026-11-24T16:00:00Z'),
+  };
+  await hub.services.db
+    .insertInto('settlement_periods')
+    .values({
+      id: periodId,
+      local_date: '2026-11-24',
+      ...day,
+      status: 'computed',
+      closed_at: day.ends_at,
+      computed_at: day.ends_at,
+    })
+    .execute();
 });
 afterAll(async () => {
   await hub.close();
@@ -210,6 +238,7 @@ async function goodCall(route: SignedRoute): Promise<SignedCall> {
     method: route.method,
     path: prepared.path ?? route.path,
     body: prepared.body ?? route.body?.(),
+    rawBody: route.rawBody?.(),
     idempotencyKey: route.method === 'POST' ? idempotencyKey() : undefined,
   };
 }

@@ -83,6 +83,8 @@ export type SignedCall = {
   method: 'GET' | 'POST';
   path: string;
   body?: unknown;
+  /** A body sent as is (text/csv) instead of JSON. */
+  rawBody?: string;
   idempotencyKey?: string;
   /** Overrides for tampering: what is signed may differ from what is sent. */
   signedPath?: string;
@@ -101,7 +103,7 @@ export async function signedFetch(
   key: PartnerSigningKey,
   call: SignedCall,
 ): Promise<Response> {
-  const body = call.body === undefined ? undefined : JSON.stringify(call.body);
+  const body = call.rawBody ?? (call.body === undefined ? undefined : JSON.stringify(call.body));
   const headers = await signPartnerRequest(key, {
     method: call.method,
     pathWithQuery: call.signedPath ?? call.path,
@@ -112,7 +114,8 @@ export async function signedFetch(
   });
   if (call.idempotencyKey !== undefined) headers['idempotency-key'] = call.idempotencyKey;
   else delete headers['idempotency-key'];
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (body !== undefined)
+    headers['content-type'] = call.rawBody === undefined ? 'application/json' : 'text/csv';
   Object.assign(headers, call.overrideHeaders);
   return app.request(call.path, { method: call.method, headers, body });
 }

@@ -1,0 +1,19 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { StaffEnv } from '../context.ts';
+import { requireStaff } from '../staff.ts';
+import * as approve from './approve.ts';
+import * as listPeriods from './list-periods.ts';
+import * as markPaid from './mark-paid.ts';
+import * as reconcile from './reconcile.ts';
+import * as statement from './statement.ts';
+import * as summary from './summary.ts';
+
+/** /v1/finance: settlement for the hub's finance staff; every route needs the finance role. */
+export function financeRoutes(): OpenAPIHono<StaffEnv> {
+  const app = new OpenAPIHono<StaffEnv>();
+  app.use('*', requireStaff('finance'));
+  for (const endpoint of [listPeriods, summary, statement, approve, markPaid, reconcile]) {
+    endpoint.register(app);
+  }
+  return app;
+}

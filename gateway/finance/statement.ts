@@ -1,0 +1,33 @@
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import type { StaffEnv } from '../context.ts';
+import { StatementQuery, statementContent, statementResponse } from '../statement-response.ts';
+import { PeriodIdParam, periodProblems } from './schemas.ts';
+
+export const route = createRoute({
+  method: 'get',
+  path: '/periods/{periodId}/statements/{partnerId}',
+  tags: ['finance'],
+  summary: "A partner's statement of a period, as JSON or CSV",
+  security: [{ staffToken: [] }],
+  request: {
+    params: PeriodIdParam.extend({
+      partnerId: z.uuid().openapi({ param: { name: 'partnerId', in: 'path' } }),
+    }),
+    query: StatementQuery,
+  },
+  responses: {
+    200: { description: 'The statement', content: statementContent },
+    ...periodProblems,
+  },
+});
+
+export function register(app: OpenAPIHono<StaffEnv>): void {
+  app.openapi(route, async (c) => {
+    const { periodId, partnerId } = c.req.valid('param');
+    return statementResponse(c, c.get('services').db, {
+      periodId,
+      partnerId,
+      format: c.req.valid('query').format,
+    });
+  });
+}

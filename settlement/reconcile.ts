@@ -1,0 +1,160 @@
+import { sql } from 'kysely';
+import { AppError, type Db } from '../platform/index.ts';
+import { computedPeriod } from './statements.ts';
+import type { Tx } from './tx.ts';
+
+/**
+ * Reconciliation of a partner's own transaction file against the hub's statement lines for a
+ * period. The file is CSV with the header `order_id,kind,points,amount_minor`, one line per
+ * order and kind (redemption or redemption_reversal) booked at the partner's counters: points
+ * spent, and amount_minor the value other issuers owe the partner for them (0 for its own
+ * points). The hub's side is the same per order id and kind, from lines of entries the partner
+ * booked. The file is read line by line and written in batches; it is never held whole.
+ */
+export type ReconcileLine = { orderId: string; kind: string; points: number; amountMinor: number };
+export type ReconcileOutcome = {
+  matched: number;
+  missingAtHub: ReconcileLine[];
+  missingAtPartner: ReconcileLine[];
+  mismatched: Array<{ orderId: string; kind: string; partner: ReconcileLine; hub: ReconcileLine }>;
+  /** True when a list was cut at reportLinesMax; the counts below are complete. */
+  truncated: boolean;
+  counts: { missingAtHub: number; missingAtPartner: number; mismatched: number };
+};
+
+export const reconcileHeader = 'order_id,kind,points,amount_minor';
+const batchLines = 1000;
+const fileLinesMax = 5_000_000;
+const reportLinesMax = 1000;
+
+/** Splits a text stream into lines without holding more than one partial line. */
+export async function* linesOf(chunks: AsyncIterable<string>): AsyncGenerator<string> {
+  let rest = '';
+  for await (const chunk of chunks) {
+    const parts = (rest + chunk).split('\n');
+    rest = parts.pop() ?? '';
+    for (const p of parts) yield p.replace(/\r$/, '');
+  }
+  if (rest.replace(/\r$/, '') !== '') yield rest.replace(/\r$/, '');
+}
+
+/** One CSV record of four fields; the order id may be quoted ("" for a quote). */
+function parseRecord(text: string, lineNo: number): ReconcileLine {
+  const match = /^(?:"((?:[^"]|"")*)"|([^,"]*)),([a-z_]{1,40}),(-?\d{1,15}),(-?\d{1,15})$/.exec(
+    text,
+  );
+  const orderId = match ? (match[1]?.replaceAll('""', '"') ?? match[2] ?? '') : '';
+  if (!match || orderId === '' || orderId.length > 200) {
+    throw new AppError('validation_failed', `Line ${lineNo} of the file is not valid.`, {
+      fields: [{ field: `file.line.${lineNo}`, reason: `expected ${reconcileHeader}` }],
+    });
+  }
+  return { orderId, kind: match[3] ?? '', points: Number(match[4]), amountMinor: Number(match[5]) };
+}
+
+export async function reconcile(
+  db: Db,
+  input: { periodId: string; partnerId: string; file: AsyncIterable<string> },
+): Promise<ReconcileOutcome> {
+  const period = await computedPeriod(db, input.periodId);
+  return db.transaction().execute(async (tx) => {
+    await sql`CREATE TEMP TABLE partner_file (order_id text, kind text, points bigint, amount_minor bigint)
+      ON COMMIT DROP`.execute(tx);
+    let lineNo = 0;
+    let batch: ReconcileLine[] = [];
+    const flush = async () => {
+      if (batch.length === 0) return;
+      await sql`INSERT INTO partner_file SELECT * FROM unnest(${batch.map((b) => b.orderId)}::text[],
+        ${batch.map((b) => b.kind)}::text[], ${batch.map((b) => b.points)}::int8[], ${batch.map((b) => b.amountMinor)}::int8[])`.execute(
+        tx,
+      );
+      batch = [];
+    };
+    for await (const text of linesOf(input.file)) {
+      lineNo += 1;
+      if (lineNo === 1) {
+        if (text.trim() !== reconcileHeader)
+          throw new AppError('validation_failed', `The file must start with ${reconcileHeader}.`, {
+            fields: [{ field: 'file.line.1', reason: `expected ${reconcileHeader}` }],
+          });
+        continue;
+      }
+      if (lineNo > fileLinesMax)
+        throw new AppError('payload_too_large', 'The file has too many lines.');
+      if (text === '') continue;
+      batch.push(parseRecord(text, lineNo));
+      if (batch.length >= batchLines) await flush();
+    }
+    await flush();
+    return compare(tx, period.id, input.partnerId);
+  });
+}
+
+type Diff = {
+  order_id: string;
+  kind: string;
+  file_points: number | null;
+  file_amount: number | null;
+  hub_points: number | null;
+  hub_amount: number | null;
+};
+
+/** The file against the hub's lines of orders booked at the partner's counters. */
+async function compare(tx: Tx, periodId: string, partnerId: string): Promise<ReconcileOutcome> {
+  await sql`
+    CREATE TEMP TABLE reconciled ON COMMIT DROP AS
+    WITH hub AS (
+      SELECT order_id, kind, sum(points) AS points,
+        sum(CASE WHEN role = 'acceptor' THEN value_minor ELSE 0 END) AS amount
+      FROM settlement_lines
+      WHERE period_id = ${periodId}::uuid AND partner_id = ${partnerId}::uuid AND kind <> 'expiry'
+        AND order_id IS NOT NULL AND (role = 'acceptor' OR counterparty_id IS NULL)
+      GROUP BY order_id, kind
+    ), file AS (
+      SELECT order_id, kind, sum(points) AS points, sum(amount_minor) AS amount
+      FROM partner_file GROUP BY order_id, kind
+    )
+    SELECT coalesce(f.order_id, h.order_id) AS order_id, coalesce(f.kind, h.kind) AS kind,
+      f.points::int8 AS file_points, f.amount::int8 AS file_amount,
+      h.points::int8 AS hub_points, h.amount::int8 AS hub_amount
+    FROM file f FULL JOIN hub h ON h.order_id = f.order_id AND h.kind = f.kind`.execute(tx);
+  const { rows: counts } = await sql<{ state: string; n: number }>`
+    SELECT CASE WHEN hub_points IS NULL THEN 'missingAtHub' WHEN file_points IS NULL THEN 'missingAtPartner'
+      WHEN hub_points = file_points AND hub_amount = file_amount THEN 'matched' ELSE 'mismatched' END AS state,
+      count(*)::int8 AS n FROM reconciled GROUP BY 1`.execute(tx);
+  const { rows } = await sql<Diff>`
+    SELECT * FROM reconciled WHERE hub_points IS NULL OR file_points IS NULL
+      OR hub_points <> file_points OR hub_amount <> file_amount
+    ORDER BY order_id, kind LIMIT ${reportLinesMax + 1}`.execute(tx);
+  const count = (state: string) => counts.find((c) => c.state === state)?.n ?? 0;
+  const side = (r: Diff, points: number | null, amount: number | null): ReconcileLine => ({
+    orderId: r.order_id,
+    kind: r.kind,
+    points: points ?? 0,
+    amountMinor: amount ?? 0,
+  });
+  const shown = rows.slice(0, reportLinesMax);
+  return {
+    matched: count('matched'),
+    missingAtHub: shown
+      .filter((r) => r.hub_points === null)
+      .map((r) => side(r, r.file_points, r.file_amount)),
+    missingAtPartner: shown
+      .filter((r) => r.file_points === null)
+      .map((r) => side(r, r.hub_points, r.hub_amount)),
+    mismatched: shown
+      .filter((r) => r.hub_points !== null && r.file_points !== null)
+      .map((r) => ({
+        orderId: r.order_id,
+        kind: r.kind,
+        partner: side(r, r.file_points, r.file_amount),
+        hub: side(r, r.hub_points, r.hub_amount),
+      })),
+    truncated: rows.length > reportLinesMax,
+    counts: {
+      missingAtHub: count('missingAtHub'),
+      missingAtPartner: count('missingAtPartner'),
+      mismatched: count('mismatched'),
+    },
+  };
+}
