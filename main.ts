@@ -5,9 +5,10 @@
  *   all    both, for a single machine
  * Usage: node main.ts [serve|work|all]
  */
+
+import { openDomains } from './domains.ts';
 import { type RunningGateway, startGateway } from './gateway/index.ts';
 import { jobDefinitions } from './jobs.ts';
-import { createLedger } from './ledger/index.ts';
 import {
   ConfigError,
   loadConfig,
@@ -39,18 +40,18 @@ async function run(): Promise<void> {
     );
   }
 
-  const ledger = createLedger(services);
+  const domains = await openDomains(services);
   let gateway: RunningGateway | undefined;
   let workers: RunningWorkers | undefined;
-  if (role !== 'work') gateway = await startGateway(services, { ledger });
-  if (role !== 'serve') workers = await startWorkers(services, jobDefinitions({ ledger }));
+  if (role !== 'work') gateway = await startGateway(services, domains);
+  if (role !== 'serve') workers = await startWorkers(services, jobDefinitions(domains));
   services.logger.info({ role, url: gateway?.url }, 'hub started');
 
   installShutdown(services, async () => {
     await gateway?.stop();
     await workers?.stop();
     // Accruals already queued are written before the pools close.
-    await ledger.close();
+    await domains.ledger.close();
   });
 }
 

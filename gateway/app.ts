@@ -2,6 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { requestId } from 'hono/request-id';
 import { createLedger, type ExtraPostings, type Ledger } from '../ledger/index.ts';
 import { AppError, type Services } from '../platform/index.ts';
+import { clearingPostings, defaultSettlementSettings } from '../settlement/index.ts';
 import { adminRoutes } from './admin/index.ts';
 import type { HubEnv } from './context.ts';
 import { docsRoutes } from './docs.ts';
@@ -21,7 +22,10 @@ export type AppDomains = { ledger?: Ledger; clearing?: ExtraPostings };
  */
 export function createApp(services: Services, domains: AppDomains = {}): OpenAPIHono<HubEnv> {
   const ledger = domains.ledger ?? createLedger(services);
-  const counter = { services, ledger, clearing: domains.clearing };
+  // A process passes the alliance's rules as loaded (domains.ts); without them, the rules a
+  // new alliance starts with, so that no redemption is ever booked without its obligations.
+  const clearing = domains.clearing ?? clearingPostings(defaultSettlementSettings);
+  const counter = { services, ledger, clearing };
   const app = new OpenAPIHono<HubEnv>({
     defaultHook: (result, c) => {
       if (!result.success) {

@@ -3,7 +3,7 @@
  * Idempotent: everything is keyed by natural keys (partner code, store code, phone) and
  * inserted only where missing.
  */
-import type { Ledger } from '../ledger/index.ts';
+import type { Domains } from '../domains.ts';
 import { newId, type Services } from '../platform/index.ts';
 import { seedDemoCounter } from './demo-counter.ts';
 import { seedDemoMembership } from './demo-members.ts';
@@ -35,7 +35,7 @@ const demoMembers = [
 /** Inserts whatever of the demo alliance is missing; returns what the alliance now holds. */
 export async function seedDemoAlliance(
   services: Services,
-  ledger: Ledger,
+  domains: Domains,
 ): Promise<{ partners: number; members: number }> {
   const db = services.db;
   await db.transaction().execute(async (tx) => {
@@ -76,8 +76,8 @@ export async function seedDemoAlliance(
         .execute();
     }
   });
-  await seedDemoMembership(db, ledger);
-  await seedDemoCounter(services, ledger);
+  await seedDemoMembership(db, domains.ledger);
+  await seedDemoCounter(services, domains);
   const [partners, members] = await Promise.all([
     db.selectFrom('partners').select(db.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
     db.selectFrom('members').select(db.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),

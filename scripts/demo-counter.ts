@@ -3,7 +3,8 @@
  * member spends points earned at one brand at another brand's counter. Idempotent: every
  * purchase and redemption is keyed by its demo order id, which earns or redeems once.
  */
-import type { Ledger } from '../ledger/index.ts';
+import type { Domains } from '../domains.ts';
+import { createLedger } from '../ledger/index.ts';
 import { findMemberByPhone, issuePayCode } from '../members/index.ts';
 import { accrueForPurchase, redeemForOrder } from '../partners/index.ts';
 import type { Services } from '../platform/index.ts';
@@ -58,10 +59,17 @@ const demoRedemptions = [
   },
 ];
 
-export async function seedDemoCounter(services: Services, ledger: Ledger): Promise<void> {
+/**
+ * The demo's counter activity is booked a day in the past, so that the demo alliance has a
+ * period that is over and can be settled, approved and paid right away.
+ */
+export async function seedDemoCounter(live: Services, domains: Domains): Promise<void> {
+  const yesterday = new Date(live.clock.now().getTime() - 24 * 3600 * 1000);
+  const services: Services = { ...live, clock: { now: () => yesterday } };
+  const ledger = createLedger(services);
   const partners = await services.db.selectFrom('partners').select(['id', 'code']).execute();
   const partnerId = (code: string) => partners.find((p) => p.code === code)?.id;
-  const deps = { services, ledger };
+  const deps = { services, ledger, clearing: domains.clearing };
   for (const p of demoPurchases) {
     const [partner, member] = [partnerId(p.partner), await findMemberByPhone(services.db, p.phone)];
     if (!partner || !member) continue;
@@ -99,4 +107,5 @@ export async function seedDemoCounter(services: Services, ledger: Ledger): Promi
       points: r.points,
     });
   }
+  await ledger.close();
 }

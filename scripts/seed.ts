@@ -1,6 +1,10 @@
-/** npm run seed: the demo alliance, created once; running it again changes nothing. */
-import { createLedger } from '../ledger/index.ts';
+/**
+ * npm run seed: the demo alliance, created once (running it again changes nothing), then the
+ * settlement of every period that is over, as the work role's job would do it.
+ */
+import { openDomains } from '../domains.ts';
 import { createLogger, loadConfig, openServices } from '../platform/index.ts';
+import { runSettlement } from '../settlement/index.ts';
 import { seedDemoAlliance } from './demo-alliance.ts';
 
 const config = loadConfig();
@@ -8,11 +12,15 @@ const services = await openServices(
   { ...config, databasePoolMax: 4 },
   { logger: createLogger('warn') },
 );
-const ledger = createLedger(services);
+const domains = await openDomains(services);
 try {
-  const counts = await seedDemoAlliance(services, ledger);
+  const counts = await seedDemoAlliance(services, domains);
   console.log(`seed: demo alliance has ${counts.partners} partners and ${counts.members} members`);
+  const settled = await runSettlement(services.db, services.clock);
+  console.log(
+    `seed: settlement closed ${settled.closed} and computed ${settled.computed} period(s)`,
+  );
 } finally {
-  await ledger.close();
+  await domains.ledger.close();
   await services.close();
 }

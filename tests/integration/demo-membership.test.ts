@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDomains } from '../../domains.ts';
 import { createApp } from '../../gateway/index.ts';
-import { createLedger, verifyLedger } from '../../ledger/index.ts';
+import { verifyLedger } from '../../ledger/index.ts';
 import { findMemberByPhone, issueMemberSession } from '../../members/index.ts';
 import { seedDemoAlliance } from '../../scripts/demo-alliance.ts';
 import { createTestHub, type TestHub } from '../support/hub.ts';
@@ -8,8 +9,8 @@ import { createTestHub, type TestHub } from '../support/hub.ts';
 let hub: TestHub;
 beforeAll(async () => {
   hub = await createTestHub();
-  await seedDemoAlliance(hub.services, createLedger(hub.services));
-  await seedDemoAlliance(hub.services, createLedger(hub.services));
+  await seedDemoAlliance(hub.services, await openDomains(hub.services));
+  await seedDemoAlliance(hub.services, await openDomains(hub.services));
 });
 afterAll(async () => {
   await hub.close();

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDomains } from '../../domains.ts';
 import { createApp } from '../../gateway/index.ts';
-import { createLedger } from '../../ledger/index.ts';
 import { migrateDownOne, migrateToLatest, pendingMigrations } from '../../platform/index.ts';
 import { seedDemoAlliance } from '../../scripts/demo-alliance.ts';
 import { createTestHub, type TestHub } from '../support/hub.ts';
@@ -61,8 +61,8 @@ describe('errors', () => {
 
 describe('demo alliance', () => {
   it('seeds partners and members once, however often it runs', async () => {
-    const first = await seedDemoAlliance(hub.services, createLedger(hub.services));
-    const second = await seedDemoAlliance(hub.services, createLedger(hub.services));
+    const first = await seedDemoAlliance(hub.services, await openDomains(hub.services));
+    const second = await seedDemoAlliance(hub.services, await openDomains(hub.services));
     expect(first.partners).toBeGreaterThanOrEqual(3);
     expect(first.members).toBeGreaterThanOrEqual(3);
     expect(second).toEqual(first);

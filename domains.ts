@@ -1,0 +1,25 @@
+import {
+  createLedger,
+  type ExpiryPostings,
+  type ExtraPostings,
+  type Ledger,
+} from './ledger/index.ts';
+import type { Services } from './platform/index.ts';
+import { breakagePostings, clearingPostings, loadSettlementSettings } from './settlement/index.ts';
+
+/**
+ * The domain objects one hub process builds at start-up and shares: the ledger with its
+ * group-commit writer, and the alliance's money rules that every redemption and expiry writes
+ * into the same ledger entry (clearing obligations, breakage share). The rules are read once,
+ * so a change of rate takes effect at the next start.
+ */
+export type Domains = { ledger: Ledger; clearing: ExtraPostings; expiryPostings: ExpiryPostings };
+
+export async function openDomains(services: Services): Promise<Domains> {
+  const settings = await loadSettlementSettings(services.db);
+  return {
+    ledger: createLedger(services),
+    clearing: clearingPostings(settings),
+    expiryPostings: breakagePostings(settings),
+  };
+}
