@@ -30,7 +30,7 @@ export type PendingAccrual = {
   reject(error: unknown): void;
 };
 
-export function prepareAccrual(input: AccrualInput): string {
+function prepareAccrual(input: AccrualInput): string {
   validatePoints(input.points, 'points');
   validateKey(input.idempotencyKey);
   if (!(input.expiresAt instanceof Date) || Number.isNaN(input.expiresAt.getTime())) {
@@ -65,6 +65,23 @@ export function accrualHash(input: AccrualInput): string {
   return digest(
     `{"expiresAt":${JSON.stringify(expiresAt.toISOString())},"memberId":${JSON.stringify(memberId)},${meta}"op":"accrual","partnerId":${JSON.stringify(partnerId)},"points":${JSON.stringify(points)}}`,
   );
+}
+
+/**
+ * Validates an accrual and hands it, with its digest and its answer's callbacks, to `submit`
+ * (the writer's queue, or a batch of its own). A bad input is refused before it is queued.
+ */
+export function pendAccrual(
+  input: AccrualInput,
+  submit: (item: PendingAccrual) => void,
+): Promise<AccrualResult> {
+  let hash: string;
+  try {
+    hash = prepareAccrual(input);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return new Promise<AccrualResult>((resolve, reject) => submit({ input, hash, resolve, reject }));
 }
 
 const ownerKey = (i: AccrualInput) => `${i.partnerId}\u0000${i.idempotencyKey}`;

@@ -1,9 +1,10 @@
 import { sql } from 'kysely';
 import { type Db, newId } from '../platform/index.ts';
-import { type AccountKey, memberPointsKey, partnerPointsKey, pointsAsset } from './accounts.ts';
-import { appendEntries, lockAccounts, requestHash, type Tx } from './journal.ts';
-import { adjustLots, type LotTake, movementsOf, perIssuer, recordMovements } from './lots.ts';
+import { type AccountKey, memberPointsKey, pointsAsset } from './accounts.ts';
+import { appendEntries, lockAccounts, requestHash } from './journal.ts';
+import { type SpendableLot, takeOldest } from './lots.ts';
 import { type Decision, idempotent, type LedgerDeps, type Replayable, reject } from './requests.ts';
+import { spendFromLots } from './spending.ts';
 import { validateKey, validatePoints } from './validate.ts';
 
 export type PostInput = {
@@ -72,68 +73,6 @@ export async function post(deps: LedgerDeps, input: PostInput): Promise<Replayab
   );
 }
 
-type LotRow = { id: string; issuer_partner_id: string; spendable: number };
-
-/** Takes points out of lots to the issuers' accounts of the given kind, in one entry. */
-async function takeFromLots(
-  deps: LedgerDeps,
-  tx: Tx,
-  spec: {
-    kind: string;
-    memberId: string;
-    memberAccount: string;
-    partnerId: string | null;
-    takes: LotTake[];
-    issuerKind: 'partner_issued' | 'partner_breakage';
-    metadata: Record<string, unknown>;
-  },
-): Promise<PostOutcome & { points: number }> {
-  const issuers = [...perIssuer(spec.takes)];
-  const accounts = await deps.accounts.ids(
-    issuers.map(([p]) => partnerPointsKey(p, spec.issuerKind)),
-    tx,
-  );
-  await lockAccounts(tx, accounts);
-  const points = spec.takes.reduce((s, t) => s + t.points, 0);
-  const entryId = newId();
-  const bookedAt = deps.clock.now();
-  await adjustLots(
-    tx,
-    spec.takes.map((t) => ({ lotId: t.lotId, remainingDelta: -t.points, heldDelta: 0 })),
-  );
-  await appendEntries(tx, [
-    {
-      id: entryId,
-      kind: spec.kind,
-      bookedAt,
-      partnerId: spec.partnerId,
-      memberId: spec.memberId,
-      metadata: spec.metadata,
-      postings: [
-        { accountId: spec.memberAccount, asset: pointsAsset, amount: -points },
-        ...issuers.map(([, n], i) => ({
-          accountId: accounts[i] ?? '',
-          asset: pointsAsset,
-          amount: n,
-        })),
-      ],
-    },
-  ]);
-  await recordMovements(tx, movementsOf(entryId, spec.takes, 1));
-  return { entryId, bookedAt: bookedAt.toISOString(), points };
-}
-
-function oldestFirstUpTo(lots: LotRow[], points: number): LotTake[] {
-  const takes: LotTake[] = [];
-  let left = points;
-  for (const l of lots) {
-    const n = Math.min(left, l.spendable);
-    if (n > 0) takes.push({ lotId: l.id, issuerPartnerId: l.issuer_partner_id, points: n });
-    left -= n;
-  }
-  return takes;
-}
-
 export type ForfeitOutcome = { entryId: string | null; points: number };
 
 /**
@@ -155,14 +94,14 @@ export async function forfeitAll(
       const account = (await lockAccounts(tx, [memberAccount])).get(memberAccount);
       if (account && account.held > 0)
         return reject('conflict', 'The member has points held by an open hold.');
-      const { rows } = await sql<LotRow>`
+      const { rows } = await sql<SpendableLot>`
       SELECT id, issuer_partner_id, remaining AS spendable FROM ledger_lots
       WHERE account_id = ${memberAccount}::uuid AND remaining > 0 ORDER BY issued_at, id FOR UPDATE`.execute(
         tx,
       );
-      const takes = oldestFirstUpTo(rows, Number.MAX_SAFE_INTEGER);
+      const takes = takeOldest(rows, Number.MAX_SAFE_INTEGER);
       if (takes.length === 0) return { ok: { entryId: null, points: 0 }, entryId: null };
-      const out = await takeFromLots(deps, tx, {
+      const out = await spendFromLots(deps, tx, {
         kind: 'forfeiture',
         memberId,
         memberAccount,
@@ -213,16 +152,20 @@ export async function clawBack(
         .executeTakeFirst();
       if (original?.kind !== 'accrual' || !original.member_id)
         return reject('not_found', 'No such accrual for this partner.');
-      const memberAccount = await deps.accounts.id(memberPointsKey(original.member_id));
+      // Looked up inside the transaction: a second pool connection could wait forever.
+      const [memberAccount = ''] = await deps.accounts.ids(
+        [memberPointsKey(original.member_id)],
+        tx,
+      );
       await lockAccounts(tx, [memberAccount]);
-      const { rows } = await sql<LotRow>`
+      const { rows } = await sql<SpendableLot>`
       SELECT id, issuer_partner_id, remaining - held AS spendable FROM ledger_lots
       WHERE account_id = ${memberAccount}::uuid AND issuer_partner_id = ${partnerId}::uuid AND remaining > held
       ORDER BY (entry_id = ${accrualEntryId}::uuid) DESC, issued_at, id FOR UPDATE`.execute(tx);
-      const takes = oldestFirstUpTo(rows, points);
+      const takes = takeOldest(rows, points);
       if (takes.length === 0)
         return { ok: { entryId: null, points: 0, unrecovered: points }, entryId: null };
-      const out = await takeFromLots(deps, tx, {
+      const out = await spendFromLots(deps, tx, {
         kind: 'accrual_clawback',
         memberId: original.member_id,
         memberAccount,

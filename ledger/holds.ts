@@ -4,7 +4,7 @@ import type { LedgerHoldsTable } from '../platform/index.ts';
 import { lockAccounts, requestHash, type Tx } from './journal.ts';
 import { adjustLots, takeOldestFirst } from './lots.ts';
 import { type Decision, idempotent, type LedgerDeps, type Replayable, reject } from './requests.ts';
-import { bookSpend, type ExtraPostings, type SpendOutcome } from './spending.ts';
+import { type ExtraPostings, type SpendOutcome, spendFromLots } from './spending.ts';
 import { validateKey, validatePoints } from './validate.ts';
 
 type HoldRow = Selectable<LedgerHoldsTable>;
@@ -40,10 +40,10 @@ async function release(tx: Tx, hold: HoldRow, lots: ReservedLot[]): Promise<void
   );
 }
 
-function refuseInactive<T>(hold: HoldRow | undefined, now: Date): Decision<T> | undefined {
-  if (!hold) return reject('not_found', 'No such hold for this partner.');
-  if (hold.status !== 'active') return reject('conflict', `The hold is already ${hold.status}.`);
-  if (hold.expires_at <= now) return reject('conflict', 'The hold has expired.');
+/** Why a hold can no longer be captured, or undefined while it can. */
+function whyNotCapturable(hold: HoldRow, now: Date): string | undefined {
+  if (hold.status !== 'active') return `The hold is already ${hold.status}.`;
+  if (hold.expires_at <= now) return 'The hold has expired.';
   return undefined;
 }
 
@@ -72,8 +72,9 @@ export async function capture(
     async (tx): Promise<Decision<Out>> => {
       const now = deps.clock.now();
       const h = await lockHold(tx, holdId, partnerId);
-      const refused = refuseInactive<Out>(h, now);
-      if (refused || !h) return refused ?? reject('not_found', 'No such hold.');
+      if (!h) return reject('not_found', 'No such hold for this partner.');
+      const refused = whyNotCapturable(h, now);
+      if (refused) return reject('conflict', refused);
       const wanted = points ?? h.amount;
       if (wanted > h.amount)
         return reject(
@@ -85,13 +86,13 @@ export async function capture(
       const takes = takeOldestFirst(reserved, wanted);
       if (!takes) throw new Error(`ledger: hold ${holdId} reserves fewer points than its amount`);
       await release(tx, h, reserved);
-      const spent = await bookSpend(deps, tx, {
+      const spent = await spendFromLots(deps, tx, {
         kind: 'redemption',
         partnerId,
         memberId: h.member_id,
         memberAccount: h.account_id,
         takes,
-        releasedHeld: new Map(),
+        issuerKind: 'partner_redeemed',
         metadata: { ...metadata, holdId },
         extra: input.extraPostings,
       });

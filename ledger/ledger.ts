@@ -4,7 +4,7 @@ import {
   type AccrualInput,
   type AccrualResult,
   type PendingAccrual,
-  prepareAccrual,
+  pendAccrual,
   writeAccrualBatch,
 } from './accrual.ts';
 import { clawBack, forfeitAll, post } from './adjustments.ts';
@@ -43,15 +43,8 @@ export function createLedger(
     accrue: writer.accrue,
     /** Accrual in a transaction of its own: the baseline the writer is measured against. */
     accrueAlone: (input: AccrualInput): Promise<AccrualResult> =>
-      new Promise((resolve, reject) => {
-        let hash: string;
-        try {
-          hash = prepareAccrual(input);
-        } catch (error) {
-          reject(error);
-          return;
-        }
-        writeBatch([{ input, hash, resolve, reject }]).catch(reject);
+      pendAccrual(input, (item) => {
+        writeBatch([item]).catch(item.reject);
       }),
     redeem: bind(redeem),
     hold: bind(hold),

@@ -14,11 +14,8 @@ export async function spendableLots(tx: Tx, accountId: string, now: Date): Promi
   return rows;
 }
 
-/** Oldest first until the points are covered; undefined when the lots do not cover them. */
-export function takeOldestFirst(
-  lots: Array<{ id: string; issuer_partner_id: string; spendable: number }>,
-  points: number,
-): LotTake[] | undefined {
+/** Oldest first, as many points as the lots hold up to `points`. */
+export function takeOldest(lots: SpendableLot[], points: number): LotTake[] {
   const takes: LotTake[] = [];
   let left = points;
   for (const lot of lots) {
@@ -27,7 +24,18 @@ export function takeOldestFirst(
     if (n > 0) takes.push({ lotId: lot.id, issuerPartnerId: lot.issuer_partner_id, points: n });
     left -= n;
   }
-  return left === 0 ? takes : undefined;
+  return takes;
+}
+
+/** Oldest first until the points are covered; undefined when the lots do not cover them. */
+export function takeOldestFirst(lots: SpendableLot[], points: number): LotTake[] | undefined {
+  const takes = takeOldest(lots, points);
+  return sumTakes(takes) === points ? takes : undefined;
+}
+
+/** What a member is told when the lots cannot cover a request. */
+export function shortfall(lots: SpendableLot[], points: number): string {
+  return `The member has ${sumTakes(takeOldest(lots, Number.MAX_SAFE_INTEGER))} points available, ${points} asked.`;
 }
 
 export function sumTakes(takes: LotTake[]): number {

@@ -8,6 +8,7 @@ import {
   movementsOf,
   perIssuer,
   recordMovements,
+  shortfall,
   spendableLots,
   sumTakes,
   takeOldestFirst,
@@ -36,33 +37,40 @@ export type RedeemInput = {
 
 export type SpendOutcome = { entryId: string; points: number; lots: LotTake[]; bookedAt: string };
 
-/** Writes the entry that spends points from lots: member down, each issuer's redeemed account up. */
-export async function bookSpend(
+/**
+ * Writes the entry that takes points out of lots: the member's account down, each issuer's
+ * account of `issuerKind` up (redeemed for spending, issued for a claw-back, breakage for a
+ * forfeiture), plus any postings in another asset the caller adds (clearing obligations).
+ * The member's account must already be locked; the rest are locked here, in the global order.
+ */
+export async function spendFromLots(
   deps: LedgerDeps,
   tx: Tx,
   spend: {
     kind: string;
-    partnerId: string;
+    /** The partner the entry belongs to (the accepting counter, or the issuer); null: the hub. */
+    partnerId: string | null;
     memberId: string;
     memberAccount: string;
     takes: LotTake[];
-    releasedHeld: Map<string, number>;
+    issuerKind: 'partner_redeemed' | 'partner_issued' | 'partner_breakage';
     metadata?: Record<string, unknown>;
     extra?: ExtraPostings;
   },
 ): Promise<SpendOutcome> {
   const issuers = [...perIssuer(spend.takes)];
   // Zero amounts are dropped before the accounts are looked up, so indexes stay aligned.
-  const extras = (spend.extra?.(spend.takes, spend.partnerId) ?? []).filter((e) => e.amount !== 0);
+  const extras = (
+    spend.partnerId && spend.extra ? spend.extra(spend.takes, spend.partnerId) : []
+  ).filter((e) => e.amount !== 0);
   const issuerAccounts = await deps.accounts.ids(
-    issuers.map(([p]) => partnerPointsKey(p, 'partner_redeemed')),
+    issuers.map(([p]) => partnerPointsKey(p, spend.issuerKind)),
     tx,
   );
   const extraAccounts = await deps.accounts.ids(
     extras.map((e) => e.key),
     tx,
   );
-  // The member's account is already locked; partner and hub accounts follow in the global order.
   await lockAccounts(tx, [...issuerAccounts, ...extraAccounts]);
   const points = sumTakes(spend.takes);
   const postings: PostingSpec[] = [
@@ -82,11 +90,7 @@ export async function bookSpend(
   const bookedAt = deps.clock.now();
   await adjustLots(
     tx,
-    spend.takes.map((t) => ({
-      lotId: t.lotId,
-      remainingDelta: -t.points,
-      heldDelta: -(spend.releasedHeld.get(t.lotId) ?? 0),
-    })),
+    spend.takes.map((t) => ({ lotId: t.lotId, remainingDelta: -t.points, heldDelta: 0 })),
   );
   await appendEntries(tx, [
     {
@@ -120,18 +124,14 @@ export async function redeem(
       await lockAccounts(tx, [memberAccount]);
       const lots = await spendableLots(tx, memberAccount, deps.clock.now());
       const takes = takeOldestFirst(lots, points);
-      if (!takes)
-        return reject(
-          'insufficient_points',
-          `The member has ${lots.reduce((s, l) => s + l.spendable, 0)} points available, ${points} asked.`,
-        );
-      const ok = await bookSpend(deps, tx, {
+      if (!takes) return reject('insufficient_points', shortfall(lots, points));
+      const ok = await spendFromLots(deps, tx, {
         kind: 'redemption',
         partnerId,
         memberId,
         memberAccount,
         takes,
-        releasedHeld: new Map(),
+        issuerKind: 'partner_redeemed',
         metadata,
         extra: input.extraPostings,
       });
@@ -174,11 +174,7 @@ export async function hold(deps: LedgerDeps, input: HoldInput): Promise<Replayab
       await lockAccounts(tx, [memberAccount]);
       const lots = await spendableLots(tx, memberAccount, now);
       const takes = takeOldestFirst(lots, points);
-      if (!takes)
-        return reject(
-          'insufficient_points',
-          `The member has ${lots.reduce((s, l) => s + l.spendable, 0)} points available, ${points} asked.`,
-        );
+      if (!takes) return reject('insufficient_points', shortfall(lots, points));
       const holdId = newId();
       await adjustLots(
         tx,

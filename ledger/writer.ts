@@ -3,7 +3,7 @@ import {
   type AccrualInput,
   type AccrualResult,
   type PendingAccrual,
-  prepareAccrual,
+  pendAccrual,
 } from './accrual.ts';
 
 export type AccrualWriterOptions = {
@@ -103,14 +103,8 @@ export function createAccrualWriter(
           }),
         );
       }
-      let hash: string;
-      try {
-        hash = prepareAccrual(input);
-      } catch (error) {
-        return Promise.reject(error);
-      }
-      return new Promise<AccrualResult>((resolve, reject) => {
-        queue.push({ input, hash, resolve, reject });
+      return pendAccrual(input, (item) => {
+        queue.push(item);
         if (queue.length >= o.batchSizeMax) flush();
         else schedule();
       });

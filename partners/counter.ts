@@ -8,7 +8,7 @@ import {
   paidStatus,
   recordGrowthEvent,
 } from '../members/index.ts';
-import { AppError, type Services } from '../platform/index.ts';
+import { AppError, multiplyFloor, type Services } from '../platform/index.ts';
 import { getPartnerStore } from './registry.ts';
 import { getPartnerRules } from './rule-store.ts';
 import { type Accrual, computeAccrual, maxRedeemablePoints, pointsValueMinor } from './rules.ts';
@@ -212,8 +212,10 @@ export async function authoriseRedemption(
   partnerId: string,
   input: RedemptionInput,
 ): Promise<AuthorisedRedemption> {
-  const p = await prepareRedemption(deps, partnerId, input);
-  const policy = await alliancePolicy(deps);
+  const [p, policy] = await Promise.all([
+    prepareRedemption(deps, partnerId, input),
+    alliancePolicy(deps),
+  ]);
   const held = await deps.ledger.hold({
     partnerId,
     memberId: p.memberId,
@@ -458,9 +460,10 @@ export async function refundPurchase(
         },
       );
     }
-    const points =
-      Math.floor((row.points * refunded) / row.amount_minor) -
-      Math.floor((row.points * row.refunded_minor) / row.amount_minor);
+    // Exact integers (points x amount can pass 2^53), rounded down over the cumulative amount.
+    const earnedBy = (refundedMinor: number) =>
+      multiplyFloor(row.points, { numerator: refundedMinor, denominator: row.amount_minor });
+    const points = earnedBy(refunded) - earnedBy(row.refunded_minor);
     const back =
       points > 0 && row.entry_id
         ? await ledger.clawBack({

@@ -66,6 +66,7 @@ export {
   OnboardPartnerSchema,
   onboardPartner,
   type PartnerStatus,
+  partnerBrands,
   type SettlementDetails,
   SettlementDetailsSchema,
   updatePartner,

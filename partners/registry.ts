@@ -78,6 +78,17 @@ export async function getPartner(db: Db, partnerId: string): Promise<Partner> {
 }
 
 /** Newest first, one bounded page at a time (keyset on the time-ordered id). */
+/** Brand names of the given partners, in one query (for views that list many partners' rows). */
+export async function partnerBrands(db: Db, partnerIds: string[]): Promise<Map<string, string>> {
+  if (partnerIds.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('partners')
+    .select(['id', 'brand'])
+    .where('id', 'in', partnerIds)
+    .execute();
+  return new Map(rows.map((r) => [r.id, r.brand]));
+}
+
 export async function listPartners(
   db: Db,
   page: { limit: number; before?: string },

@@ -7,7 +7,7 @@ import {
   tierProgress,
   updateProfile,
 } from '../../members/index.ts';
-import { getPartner } from '../../partners/index.ts';
+import { partnerBrands } from '../../partners/index.ts';
 import { AppError } from '../../platform/index.ts';
 import type { MemberEnv } from './context.ts';
 import {
@@ -202,11 +202,7 @@ export function registerMe(app: OpenAPIHono<MemberEnv>): void {
     const page = await c.get('ledger').memberActivity(c.get('memberId'), { limit, cursor });
     const db = c.get('services').db;
     const partnerIds = [...new Set(page.lines.flatMap((l) => (l.partnerId ? [l.partnerId] : [])))];
-    const brands = new Map(
-      await Promise.all(
-        partnerIds.map(async (id) => [id, (await getPartner(db, id)).brand] as const),
-      ),
-    );
+    const brands = await partnerBrands(db, partnerIds);
     const activity = page.lines.map((l) => ({
       ...l,
       brand: l.partnerId ? (brands.get(l.partnerId) ?? null) : null,

@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { accrueForPurchase, type PurchaseResult } from '../../partners/index.ts';
-import { AppError, isAppError } from '../../platform/index.ts';
+import { AppError, isAppError, type Logger, problemTypes } from '../../platform/index.ts';
 import type { PartnerEnv } from '../context.ts';
 import { problemTypeUri } from '../problem.ts';
 import { receiptHeaders } from '../receipts.ts';
@@ -116,14 +116,20 @@ const batchRoute = createRoute({
   },
 });
 
-function failure(orderId: string, error: unknown): z.infer<typeof BatchResultSchema> {
+/** One purchase's failure as its result; an unexpected error is logged, as onError would. */
+function failure(
+  orderId: string,
+  error: unknown,
+  logger: Logger,
+): z.infer<typeof BatchResultSchema> {
+  if (!isAppError(error)) logger.error({ err: error, orderId }, 'batch accrual failed');
   const e = isAppError(error)
     ? error
     : new AppError('internal', 'The purchase could not be recorded.');
   return {
     orderId,
     status: 'failed',
-    problem: { type: problemTypeUri(e.type), title: e.message, detail: e.message },
+    problem: { type: problemTypeUri(e.type), title: problemTypes[e.type].title, detail: e.message },
   };
 }
 
@@ -152,7 +158,7 @@ export function register(app: OpenAPIHono<PartnerEnv>): void {
       purchases.map((p) =>
         accrueForPurchase(c.get('counter'), partnerId, purchaseInput(p)).then(
           (r) => ({ orderId: p.orderId, status: 'accrued' as const, accrual: accrualView(r) }),
-          (error: unknown) => failure(p.orderId, error),
+          (error: unknown) => failure(p.orderId, error, c.get('logger')),
         ),
       ),
     );
