@@ -17,7 +17,18 @@ export type OwnerType = 'member' | 'partner' | 'hub';
  * - partner_breakage (PTS): points of this issuer that expired unspent.
  * - partner_clearing, hub_fees, ... (currency): what settlement moves between partners.
  */
-export type AccountKey = { ownerType: OwnerType; ownerId: string; kind: string; asset: string };
+export type AccountKey = {
+  ownerType: OwnerType;
+  ownerId: string;
+  kind: string;
+  asset: string;
+  /**
+   * Which part of a hot account (0 unless given): an issuer's partner_issued account has one
+   * shard per accrual batch in flight, so that concurrent batches never wait on one row. The
+   * owner's balance of a kind is the sum over its shards.
+   */
+  shard?: number;
+};
 
 /** Members' accounts may not go below zero; partner and hub accounts are unbounded. */
 function floorFor(ownerType: OwnerType): number | null {
@@ -25,7 +36,7 @@ function floorFor(ownerType: OwnerType): number | null {
 }
 
 function keyString(k: AccountKey): string {
-  return `${k.ownerType}:${k.ownerId}:${k.kind}:${k.asset}`;
+  return `${k.ownerType}:${k.ownerId}:${k.kind}:${k.asset}:${k.shard ?? 0}`;
 }
 
 /**
@@ -85,22 +96,25 @@ export function createAccountDirectory(db: Db): AccountDirectory {
       .map((k) => ({ id: newId(), k, sortKey: keyString(k) }))
       .sort((a, b) => (a.sortKey < b.sortKey ? -1 : a.sortKey > b.sortKey ? 1 : 0));
     await sql`
-      INSERT INTO ledger_accounts (id, asset, owner_type, owner_id, kind, floor)
+      INSERT INTO ledger_accounts (id, asset, owner_type, owner_id, kind, floor, shard)
       SELECT * FROM unnest(${rows.map((r) => r.id)}::uuid[], ${rows.map((r) => r.k.asset)}::text[],
         ${rows.map((r) => r.k.ownerType)}::text[], ${rows.map((r) => r.k.ownerId)}::uuid[],
-        ${rows.map((r) => r.k.kind)}::text[], ${rows.map((r) => floorFor(r.k.ownerType))}::int8[])
-      ON CONFLICT (owner_type, owner_id, kind, asset) DO NOTHING`.execute(executor);
+        ${rows.map((r) => r.k.kind)}::text[], ${rows.map((r) => floorFor(r.k.ownerType))}::int8[],
+        ${rows.map((r) => r.k.shard ?? 0)}::int2[])
+      ON CONFLICT (owner_type, owner_id, kind, asset, shard) DO NOTHING`.execute(executor);
     const found = await sql<{
       id: string;
       owner_type: OwnerType;
       owner_id: string;
       kind: string;
       asset: string;
+      shard: number;
     }>`
-      SELECT a.id, a.owner_type, a.owner_id, a.kind, a.asset FROM ledger_accounts a
+      SELECT a.id, a.owner_type, a.owner_id, a.kind, a.asset, a.shard FROM ledger_accounts a
       JOIN unnest(${keys.map((k) => k.ownerType)}::text[], ${keys.map((k) => k.ownerId)}::uuid[],
-        ${keys.map((k) => k.kind)}::text[], ${keys.map((k) => k.asset)}::text[]) AS w(owner_type, owner_id, kind, asset)
-      USING (owner_type, owner_id, kind, asset)`.execute(executor);
+        ${keys.map((k) => k.kind)}::text[], ${keys.map((k) => k.asset)}::text[], ${keys.map((k) => k.shard ?? 0)}::int2[])
+        AS w(owner_type, owner_id, kind, asset, shard)
+      USING (owner_type, owner_id, kind, asset, shard)`.execute(executor);
     if (remember && cache.size + found.rows.length > cacheMax) cache.clear();
     const loaded = new Map<string, string>();
     for (const r of found.rows) {
@@ -109,6 +123,7 @@ export function createAccountDirectory(db: Db): AccountDirectory {
         ownerId: r.owner_id,
         kind: r.kind,
         asset: r.asset,
+        shard: r.shard,
       });
       loaded.set(k, r.id);
       if (remember) cache.set(k, r.id);
@@ -130,6 +145,7 @@ export function memberPointsKey(memberId: string): AccountKey {
 export function partnerPointsKey(
   partnerId: string,
   kind: 'partner_issued' | 'partner_redeemed' | 'partner_breakage',
+  shard = 0,
 ): AccountKey {
-  return { ownerType: 'partner', ownerId: partnerId, kind, asset: pointsAsset };
+  return { ownerType: 'partner', ownerId: partnerId, kind, asset: pointsAsset, shard };
 }

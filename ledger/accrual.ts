@@ -90,10 +90,13 @@ const ownerKey = (i: AccrualInput) => `${i.partnerId}\u0000${i.idempotencyKey}`;
  * Writes a batch of accruals in ONE transaction with multi-row statements. Each request is
  * answered only after the commit; if the transaction fails, every request in it fails.
  * Retried keys (in this batch, in an earlier one, or in one committing concurrently) apply once.
+ * `shard` picks the issuers' partner_issued shard: batches written at the same time must use
+ * different shards, or the later waits for the earlier's commit on the issuers' rows.
  */
 export async function writeAccrualBatch(
   deps: { db: Db; accounts: AccountDirectory; clock: Clock },
   items: PendingAccrual[],
+  shard = 0,
 ): Promise<void> {
   const primaries = new Map<string, PendingAccrual>();
   const repeats: PendingAccrual[] = [];
@@ -109,7 +112,7 @@ export async function writeAccrualBatch(
   // A batch has thousands of accruals but only a few dozen issuers: look each up once.
   const issuers = [...new Set(list.map((i) => i.input.partnerId))];
   const issuerIds = await deps.accounts.ids(
-    issuers.map((p) => partnerPointsKey(p, 'partner_issued')),
+    issuers.map((p) => partnerPointsKey(p, 'partner_issued', shard)),
   );
   const issuerAccount = new Map(issuers.map((p, i) => [p, issuerIds[i] ?? '']));
   const bookedAt = deps.clock.now();

@@ -34,7 +34,7 @@ export function createLedger(
     accounts: createAccountDirectory(ctx.db),
     clock: ctx.clock,
   };
-  const writeBatch = (items: PendingAccrual[]) => writeAccrualBatch(deps, items);
+  const writeBatch = (items: PendingAccrual[], shard = 0) => writeAccrualBatch(deps, items, shard);
   const writer = createAccrualWriter(writeBatch, ctx.logger, writerOptions);
   const bind = <F extends (deps: LedgerDeps, ...rest: never[]) => unknown>(f: F) =>
     ((...rest: never[]) => f(deps, ...rest)) as Tail<F>;

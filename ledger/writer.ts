@@ -13,7 +13,10 @@ export type AccrualWriterOptions = {
   lingerMs: number;
   /** Most accruals waiting for a batch; beyond it callers are refused at once (503). */
   queueMax: number;
-  /** Batches being written at once (each on its own connection). */
+  /**
+   * Batches being written at once, each on its own connection and with its own shard of the
+   * issuers' partner_issued accounts (shards 0 to batchesInFlightMax - 1).
+   */
   batchesInFlightMax: number;
 };
 
@@ -41,13 +44,15 @@ export type AccrualWriter = {
  * together, one transaction per batch. Nobody is answered before their batch commits.
  */
 export function createAccrualWriter(
-  writeBatch: (items: PendingAccrual[]) => Promise<void>,
+  writeBatch: (items: PendingAccrual[], shard: number) => Promise<void>,
   logger: Logger,
   options: Partial<AccrualWriterOptions> = {},
 ): AccrualWriter {
   const o = { ...accrualWriterDefaults, ...options };
   let queue: PendingAccrual[] = [];
   let inFlight = 0;
+  // The shards not used by a batch in flight.
+  const freeShards = Array.from({ length: o.batchesInFlightMax }, (_, i) => i);
   let batchesWritten = 0;
   let timer: NodeJS.Timeout | undefined;
   let closing = false;
@@ -64,7 +69,8 @@ export function createAccrualWriter(
       const batch = queue.slice(0, o.batchSizeMax);
       queue = queue.slice(batch.length);
       inFlight += 1;
-      writeBatch(batch)
+      const shard = freeShards.pop() ?? 0;
+      writeBatch(batch, shard)
         .catch((error: unknown) => {
           logger.error(
             { err: error, size: batch.length },
@@ -78,6 +84,7 @@ export function createAccrualWriter(
         })
         .finally(() => {
           inFlight -= 1;
+          freeShards.push(shard);
           batchesWritten += 1;
           if (queue.length >= o.batchSizeMax || (queue.length > 0 && closing)) flush();
           else if (queue.length > 0) schedule();

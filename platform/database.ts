@@ -143,6 +143,7 @@ export interface LedgerAccountsTable {
   floor: number | null;
   balance: Generated<number>;
   held: Generated<number>;
+  shard: Generated<number>;
   created_at: CreatedAt;
 }
 

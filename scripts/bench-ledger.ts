@@ -24,6 +24,14 @@ import {
 const callers = Number(process.env.BENCH_CALLERS ?? 1000);
 const baselineSeconds = Number(process.env.BENCH_BASELINE_SECONDS ?? 10);
 const writerSeconds = Number(process.env.BENCH_WRITER_SECONDS ?? 15);
+// The writer's defaults, unless BENCH_BATCH / BENCH_IN_FLIGHT ask for others.
+const writerOptions = {
+  ...accrualWriterDefaults,
+  batchSizeMax: Number(process.env.BENCH_BATCH ?? accrualWriterDefaults.batchSizeMax),
+  batchesInFlightMax: Number(
+    process.env.BENCH_IN_FLIGHT ?? accrualWriterDefaults.batchesInFlightMax,
+  ),
+};
 const membersCount = 100_000;
 const partnersCount = 50;
 
@@ -50,7 +58,10 @@ try {
   await migrateToLatest(handle.db);
   const members = Array.from({ length: membersCount }, () => newId());
   const partners = Array.from({ length: partnersCount }, () => newId());
-  const ledger = createLedger({ db: handle.db, clock: systemClock, logger: createLogger('warn') });
+  const ledger = createLedger(
+    { db: handle.db, clock: systemClock, logger: createLogger('warn') },
+    writerOptions,
+  );
   const expiresAt = new Date(Date.now() + 365 * 24 * 3600 * 1000);
   const input = (i: number): AccrualInput => ({
     partnerId: partners[i % partnersCount] ?? '',
@@ -64,7 +75,9 @@ try {
   for (let i = 0; i < membersCount; i += 5000) {
     await ledger.accountIds(members.slice(i, i + 5000).map((m) => memberPointsKey(m)));
   }
-  await ledger.accountIds(partners.map((p) => partnerPointsKey(p, 'partner_issued')));
+  for (let shard = 0; shard < writerOptions.batchesInFlightMax; shard += 1) {
+    await ledger.accountIds(partners.map((p) => partnerPointsKey(p, 'partner_issued', shard)));
+  }
   await handle.sql`VACUUM ANALYZE ledger_accounts`;
   const sql = handle.sql;
 
@@ -110,7 +123,7 @@ try {
   console.log(
     `ledger benchmark: ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, load average ${os.loadavg()[0]?.toFixed(1)}, PostgreSQL ${version?.v}, ${callers} concurrent callers, synchronous_commit=${sync?.synchronous_commit}`,
   );
-  console.log(`writer: ${JSON.stringify(accrualWriterDefaults)}`);
+  console.log(`writer: ${JSON.stringify(writerOptions)}`);
   const baseline = await run(
     'one transaction per accrual',
     baselineSeconds,

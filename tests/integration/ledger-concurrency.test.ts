@@ -148,6 +148,36 @@ describe('the group-commit writer', () => {
     for (const m of members.slice(0, 5)) expect((await ledger.memberPoints(m)).balance).toBe(3);
   });
 
+  it("writes batches side by side, each on its own shard of the issuer's account", async () => {
+    const sideBySide = ledgerFor(hub, undefined, { batchSizeMax: 50, batchesInFlightMax: 3 });
+    const { partner } = parties();
+    const members = Array.from({ length: 600 }, () => parties().member);
+    await Promise.all(
+      members.map((m) =>
+        sideBySide.accrue({
+          partnerId: partner,
+          memberId: m,
+          points: 7,
+          idempotencyKey: key(),
+          expiresAt: farFuture,
+        }),
+      ),
+    );
+    await sideBySide.close();
+    const shards = await hub.services.db
+      .selectFrom('ledger_accounts')
+      .select(['shard', 'balance'])
+      .where('owner_id', '=', partner)
+      .where('kind', '=', 'partner_issued')
+      .orderBy('shard')
+      .execute();
+    // Three batches were in flight at once, so all three shards took part; together they are
+    // what the issuer owes for the 600 accruals.
+    expect(shards.map((s) => s.shard)).toEqual([0, 1, 2]);
+    expect(shards.every((s) => s.balance < 0)).toBe(true);
+    expect(shards.reduce((sum, s) => sum + s.balance, 0)).toBe(-600 * 7);
+  });
+
   it('refuses at once, with 503 overloaded, when its queue is full', async () => {
     const small = ledgerFor(hub, undefined, { queueMax: 5, batchSizeMax: 1000, lingerMs: 50 });
     const { partner, member } = parties();
