@@ -68,18 +68,17 @@ export function createAccountDirectory(db: Db): AccountDirectory {
   const cacheMax = 1_000_000;
   const ids = async (keys: AccountKey[], tx?: Executor): Promise<string[]> => {
     const names = keys.map(keyString);
+    // One cache look-up per key: an accrual batch asks for a thousand at a time.
+    const cached = names.map((name) => cache.get(name));
     const missing = new Map<string, AccountKey>();
-    keys.forEach((k, i) => {
-      const name = names[i] ?? '';
-      if (!cache.has(name)) missing.set(name, k);
+    cached.forEach((id, i) => {
+      if (id === undefined) missing.set(names[i] ?? '', keys[i] as AccountKey);
     });
+    if (missing.size === 0) return cached as string[];
     // Ids found inside a transaction are not cached: it may still roll back.
-    const local =
-      missing.size > 0
-        ? await load([...missing.values()], tx ?? db, tx === undefined)
-        : new Map<string, string>();
-    return names.map((name) => {
-      const id = cache.get(name) ?? local.get(name);
+    const local = await load([...missing.values()], tx ?? db, tx === undefined);
+    return names.map((name, i) => {
+      const id = cached[i] ?? local.get(name);
       if (id === undefined) throw new Error(`ledger account ${name} could not be created`);
       return id;
     });
