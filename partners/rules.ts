@@ -95,14 +95,23 @@ function floorOf(a: Fraction): number {
   return n;
 }
 
+// Making an Intl.DateTimeFormat costs far more than formatting with one, and every accrual
+// asks for a date: one formatter per time zone, kept for the life of the process.
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
 /** The calendar date (YYYY-MM-DD) of an instant in a time zone. */
 export function localDateOf(at: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', {
-    timeZone,
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  }).format(at);
+  let format = dateFormats.get(timeZone);
+  if (format === undefined) {
+    format = new Intl.DateTimeFormat('en-CA', {
+      timeZone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+    });
+    dateFormats.set(timeZone, format);
+  }
+  return format.format(at);
 }
 
 export function campaignActive(campaign: Campaign, day: string): boolean {

@@ -85,6 +85,18 @@ describe('computeAccrual', () => {
     ).toBe(100);
   });
 
+  it("judges the day in each partner's own time zone, whichever was asked first", () => {
+    const r = rule({ campaigns: [memberDay] });
+    const instant = new Date('2026-12-07T16:30:00Z');
+    const points = (timeZone: string) =>
+      computeAccrual(r, { amountMinor: 10_000 }, plain, { instant, timeZone }).points;
+    // The 8th in Shanghai, still the 7th in UTC and in New York.
+    expect(points('Asia/Shanghai')).toBe(200);
+    expect(points('UTC')).toBe(100);
+    expect(points('America/New_York')).toBe(100);
+    expect(points('Asia/Shanghai')).toBe(200);
+  });
+
   it('applies a date-range campaign on both end days, and only the best campaign', () => {
     const r = rule({
       campaigns: [
