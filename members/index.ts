@@ -46,6 +46,7 @@ export {
   createPaidPlan,
   expirePaidMemberships,
   findPaidPlan,
+  isPaidMember,
   type PaidStatusView,
   type PlanView,
   paidStatus,

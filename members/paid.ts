@@ -140,6 +140,21 @@ export type PaidStatusView = {
   trialUsed: boolean;
 };
 
+/**
+ * Whether the member's paid super-membership is running now (a trial included): what earning
+ * asks, in one query; paidStatus tells the member the rest.
+ */
+export async function isPaidMember(deps: MemberDeps, memberId: string): Promise<boolean> {
+  const row = await deps.db
+    .selectFrom('paid_memberships')
+    .select('member_id')
+    .where('member_id', '=', memberId)
+    .where('status', '!=', 'expired')
+    .where('current_term_end', '>', deps.clock.now())
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 export async function paidStatus(deps: MemberDeps, memberId: string): Promise<PaidStatusView> {
   const now = deps.clock.now();
   const row = await deps.db

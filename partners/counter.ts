@@ -3,14 +3,14 @@ import {
   consumePayCode,
   findMemberById,
   findMemberByPartnerCustomerId,
+  isPaidMember,
   loadTiers,
   type MemberProfile,
-  paidStatus,
   recordGrowthEvent,
 } from '../members/index.ts';
 import { AppError, multiplyFloor, type Services } from '../platform/index.ts';
 import { getPartnerStore } from './registry.ts';
-import { getPartnerRules } from './rule-store.ts';
+import { getCounterRules, getPartnerRules } from './rule-store.ts';
 import { type Accrual, computeAccrual, maxRedeemablePoints, pointsValueMinor } from './rules.ts';
 
 /**
@@ -44,19 +44,6 @@ export async function resolveMember(
   return member;
 }
 
-async function alliancePolicy(
-  deps: CounterDeps,
-): Promise<{ lifetimeMs: number; holdTtlMs: number }> {
-  const row = await deps.services.db
-    .selectFrom('alliance')
-    .select(['points_lifetime_days', 'hold_ttl_seconds'])
-    .executeTakeFirst();
-  return {
-    lifetimeMs: (row?.points_lifetime_days ?? 730) * 86_400_000,
-    holdTtlMs: (row?.hold_ttl_seconds ?? 900) * 1000,
-  };
-}
-
 export type PurchaseInput = {
   orderId: string;
   storeCode: string;
@@ -85,11 +72,10 @@ export async function accrueForPurchase(
   const { services, ledger } = deps;
   const store = await getPartnerStore(services.db, partnerId, { code: input.storeCode });
   const member = await resolveMember(deps, partnerId, input.member);
-  const [rules, tiers, paid, policy] = await Promise.all([
-    getPartnerRules(services.db, partnerId),
+  const [{ rules, policy }, tiers, paid] = await Promise.all([
+    getCounterRules(services.db, partnerId),
     loadTiers(services.db),
-    paidStatus(services, member.id),
-    alliancePolicy(deps),
+    isPaidMember(services, member.id),
   ]);
   // The alliance's tier multipliers apply unless the partner's rule sets its own for a tier.
   const allianceTiers = Object.fromEntries(tiers.map((t) => [t.code, t.earnMultiplier]));
@@ -100,7 +86,7 @@ export async function accrueForPurchase(
   const accrual = computeAccrual(
     earn,
     input,
-    { tier: member.tierCode, paidMember: paid.paid },
+    { tier: member.tierCode, paidMember: paid },
     { instant: input.purchasedAt, timeZone: rules.timeZone },
   );
   const metadata = {
@@ -161,7 +147,8 @@ export type RedemptionInput = {
   points: number;
 };
 
-type Prepared = { memberId: string; storeId: string; valueMinor: number };
+/** What a redemption needs once the order is checked; the hold waits holdTtlMs at most. */
+type Prepared = { memberId: string; storeId: string; valueMinor: number; holdTtlMs: number };
 
 /**
  * Checks the order before the pay code is used up (a refused order leaves the member's code
@@ -175,7 +162,7 @@ async function prepareRedemption(
 ): Promise<Prepared> {
   const { services } = deps;
   const store = await getPartnerStore(services.db, partnerId, { code: input.storeCode });
-  const rules = await getPartnerRules(services.db, partnerId);
+  const { rules, policy } = await getCounterRules(services.db, partnerId);
   const max = maxRedeemablePoints(input.orderAmountMinor, rules.burn);
   if (input.points > max) {
     throw new AppError('business_rule', `Points may pay at most ${max} points of this order.`, {
@@ -193,7 +180,12 @@ async function prepareRedemption(
   const memberId =
     existing?.member_id ??
     (await consumePayCode(services, input.payCode, { callerId: partnerId })).memberId;
-  return { memberId, storeId: store.id, valueMinor: pointsValueMinor(input.points, rules.burn) };
+  return {
+    memberId,
+    storeId: store.id,
+    valueMinor: pointsValueMinor(input.points, rules.burn),
+    holdTtlMs: policy.holdTtlMs,
+  };
 }
 
 export type AuthorisedRedemption = {
@@ -212,16 +204,13 @@ export async function authoriseRedemption(
   partnerId: string,
   input: RedemptionInput,
 ): Promise<AuthorisedRedemption> {
-  const [p, policy] = await Promise.all([
-    prepareRedemption(deps, partnerId, input),
-    alliancePolicy(deps),
-  ]);
+  const p = await prepareRedemption(deps, partnerId, input);
   const held = await deps.ledger.hold({
     partnerId,
     memberId: p.memberId,
     points: input.points,
     idempotencyKey: `redemption:${input.orderId}`,
-    expiresAt: new Date(deps.services.clock.now().getTime() + policy.holdTtlMs),
+    expiresAt: new Date(deps.services.clock.now().getTime() + p.holdTtlMs),
     metadata: {
       orderId: input.orderId,
       storeCode: input.storeCode,

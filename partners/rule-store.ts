@@ -12,22 +12,42 @@ import {
 
 export type PartnerRules = { earn: EarnRule; burn: BurnRule; timeZone: string };
 
+/** The alliance's limits a counter works within: how long points live, how long a hold waits. */
+export type CounterPolicy = { lifetimeMs: number; holdTtlMs: number };
+
 export async function getPartnerRules(db: Db, partnerId: string): Promise<PartnerRules> {
+  return (await getCounterRules(db, partnerId)).rules;
+}
+
+/** A partner's rules and the alliance's counter policy, from the same two reads. */
+export async function getCounterRules(
+  db: Db,
+  partnerId: string,
+): Promise<{ rules: PartnerRules; policy: CounterPolicy }> {
   const [row, alliance] = await Promise.all([
     db
       .selectFrom('partner_rules')
       .select(['earn_rule', 'burn_rule'])
       .where('partner_id', '=', partnerId)
       .executeTakeFirst(),
-    db.selectFrom('alliance').select(['point_value_minor', 'time_zone']).executeTakeFirst(),
+    db
+      .selectFrom('alliance')
+      .select(['point_value_minor', 'time_zone', 'points_lifetime_days', 'hold_ttl_seconds'])
+      .executeTakeFirst(),
   ]);
   // Stored documents were validated on the way in; parsing again fills defaults added since.
   const earn = row?.earn_rule ? EarnRuleSchema.parse(row.earn_rule) : defaultEarnRule;
   const burn = row?.burn_rule ? BurnRuleSchema.parse(row.burn_rule) : defaultBurnRule;
   return {
-    earn,
-    burn: { ...burn, pointValueMinor: alliance?.point_value_minor ?? '1' },
-    timeZone: alliance?.time_zone ?? 'Asia/Shanghai',
+    rules: {
+      earn,
+      burn: { ...burn, pointValueMinor: alliance?.point_value_minor ?? '1' },
+      timeZone: alliance?.time_zone ?? 'Asia/Shanghai',
+    },
+    policy: {
+      lifetimeMs: (alliance?.points_lifetime_days ?? 730) * 86_400_000,
+      holdTtlMs: (alliance?.hold_ttl_seconds ?? 900) * 1000,
+    },
   };
 }
 

@@ -3,6 +3,7 @@ import {
   cancelPaidMembership,
   createPaidPlan,
   expirePaidMemberships,
+  isPaidMember,
   paidStatus,
   type RecordMembershipFee,
   recordGrowthEvent,
@@ -149,12 +150,15 @@ describe('subscription', () => {
       paid: true,
       status: 'active',
     });
+    // What earning asks (the counter's one-query check) agrees, on both sides of the end.
+    expect(await isPaidMember(hub.services, member.id)).toBe(true);
     clock.set(new Date('2028-03-01T00:00:00Z'));
     // Benefits end at the term's end even before the job runs...
     expect(await paidStatus(hub.services, member.id)).toMatchObject({
       paid: false,
       status: 'expired',
     });
+    expect(await isPaidMember(hub.services, member.id)).toBe(false);
     // ...and the job records it.
     const { expired } = await expirePaidMemberships(hub.services);
     expect(expired).toBeGreaterThanOrEqual(1);
@@ -189,6 +193,7 @@ describe('subscription', () => {
     expect(cancelled).toMatchObject({ paid: true, status: 'cancelled' });
     clock.set(new Date('2027-05-31T23:59:59Z'));
     expect(await paidStatus(hub.services, member.id)).toMatchObject({ paid: true });
+    expect(await isPaidMember(hub.services, member.id)).toBe(true);
     clock.set(new Date('2027-06-01T00:00:00Z'));
     await expirePaidMemberships(hub.services);
     expect(await paidStatus(hub.services, member.id)).toMatchObject({
