@@ -49,6 +49,13 @@ export function createAccrualWriter(
   options: Partial<AccrualWriterOptions> = {},
 ): AccrualWriter {
   const o = { ...accrualWriterDefaults, ...options };
+  // Each batch in flight has a shard of the issuers' accounts, and the ledger has 64 shards.
+  if (
+    !Number.isInteger(o.batchesInFlightMax) ||
+    o.batchesInFlightMax < 1 ||
+    o.batchesInFlightMax > 64
+  )
+    throw new RangeError('accrual writer: batchesInFlightMax must be an integer from 1 to 64');
   let queue: PendingAccrual[] = [];
   let inFlight = 0;
   // The shards not used by a batch in flight.

@@ -17,6 +17,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   );
 }
 
+// Going back refuses (a unique violation) once an issuer has postings on more than one shard:
+// those accounts cannot be merged without rewriting the journal.
 export async function down(db: Kysely<unknown>): Promise<void> {
   await sql`
     ALTER TABLE ledger_accounts DROP CONSTRAINT ledger_accounts_owner_kind_asset_shard,

@@ -178,6 +178,11 @@ describe('the group-commit writer', () => {
     expect(shards.reduce((sum, s) => sum + s.balance, 0)).toBe(-600 * 7);
   });
 
+  it('refuses more batches in flight than there are shards of an account', () => {
+    expect(() => ledgerFor(hub, undefined, { batchesInFlightMax: 65 })).toThrow(RangeError);
+    expect(() => ledgerFor(hub, undefined, { batchesInFlightMax: 0 })).toThrow(RangeError);
+  });
+
   it('refuses at once, with 503 overloaded, when its queue is full', async () => {
     const small = ledgerFor(hub, undefined, { queueMax: 5, batchSizeMax: 1000, lingerMs: 50 });
     const { partner, member } = parties();
