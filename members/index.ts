@@ -95,6 +95,7 @@ export {
   verifySignInCode,
 } from './sign-in.ts';
 export {
+  cachedTiers,
   type GrowthEventInput,
   type GrowthEventResult,
   type GrowthEventView,

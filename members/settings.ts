@@ -1,4 +1,4 @@
-import type { Db } from '../platform/index.ts';
+import { type Db, databaseCache } from '../platform/index.ts';
 
 export type MembershipSettings = {
   growthWindowMonths: number;
@@ -28,6 +28,21 @@ export async function loadMembershipSettings(db: Db): Promise<MembershipSettings
   };
 }
 
+/**
+ * The membership rules as every growth event needs them, from this process's cache: a change
+ * made through updateMembershipSettings applies here at once, one made by another process
+ * within 15 s.
+ */
+export function cachedMembershipSettings(db: Db): Promise<MembershipSettings> {
+  return membershipSettings.get(db, 'settings');
+}
+
+const membershipSettings = databaseCache<MembershipSettings>({
+  ttlMs: 15_000,
+  max: 1,
+  load: (db) => loadMembershipSettings(db),
+});
+
 export async function updateMembershipSettings(
   db: Db,
   changes: Partial<MembershipSettings>,
@@ -44,6 +59,7 @@ export async function updateMembershipSettings(
   if (changes.superUserPercent !== undefined) set.super_user_percent = changes.superUserPercent;
   if (Object.keys(set).length > 0) {
     await db.updateTable('membership_settings').set(set).where('id', '=', 1).execute();
+    membershipSettings.invalidate(db);
   }
   return loadMembershipSettings(db);
 }

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import {
   AppError,
   type Db,
+  databaseCache,
   type GrowthKind,
   newId,
   parseRatio,
@@ -9,7 +10,7 @@ import {
   type TierChangeReason,
 } from '../platform/index.ts';
 import type { MemberDeps } from './members.ts';
-import { addMonths, loadMembershipSettings } from './settings.ts';
+import { addMonths, cachedMembershipSettings, loadMembershipSettings } from './settings.ts';
 
 /**
  * Growth value and tiers. Growth value is kept apart from points: it is earned by qualifying
@@ -44,6 +45,20 @@ export async function loadTiers(db: Db): Promise<TierView[]> {
   if (rows[0]?.rank !== 0) throw new Error('tiers: the alliance has no entry tier (rank 0)');
   return rows.map(toTierView);
 }
+
+/**
+ * The tier ladder as every accrual and growth event needs it, from this process's cache: a
+ * change made through updateTier applies here at once, one made by another process within 15 s.
+ */
+export function cachedTiers(db: Db): Promise<TierView[]> {
+  return tierLadder.get(db, 'ladder');
+}
+
+const tierLadder = databaseCache<TierView[]>({
+  ttlMs: 15_000,
+  max: 1,
+  load: (db) => loadTiers(db),
+});
 
 /** The highest tier whose threshold the growth value reaches (at a threshold: that tier). */
 export function qualifyingTier(tiers: TierView[], growthValue: number): TierView {
@@ -92,7 +107,7 @@ export async function updateTier(
   code: string,
   changes: Partial<Pick<TierView, 'name' | 'thresholdGrowth' | 'discountBp' | 'earnMultiplier'>>,
 ): Promise<TierView[]> {
-  return db.transaction().execute(async (tx) => {
+  const tiers = await db.transaction().execute(async (tx) => {
     await sql`LOCK TABLE tiers IN SHARE ROW EXCLUSIVE MODE`.execute(tx);
     const tiers = await loadTiers(tx);
     const current = tiers.find((t) => t.code === code);
@@ -111,6 +126,8 @@ export async function updateTier(
       .execute();
     return loadTiers(tx);
   });
+  tierLadder.invalidate(db);
+  return tiers;
 }
 
 /** Growth value over the rolling window ending at `at`: events with from < occurred_at <= at. */
@@ -192,7 +209,10 @@ export async function recordGrowthEvent(
 ): Promise<GrowthEventResult> {
   const now = deps.clock.now();
   validateGrowthEvent(input, now);
-  const settings = await loadMembershipSettings(deps.db);
+  const [settings, tiers] = await Promise.all([
+    cachedMembershipSettings(deps.db),
+    cachedTiers(deps.db),
+  ]);
   return deps.db.transaction().execute(async (tx) => {
     // The member row is the lock that serialises tier decisions for one member.
     const member = await tx
@@ -218,7 +238,6 @@ export async function recordGrowthEvent(
       .returning('id')
       .executeTakeFirst();
     const eventId = inserted?.id ?? (await sameEventOrConflict(tx, input));
-    const tiers = await loadTiers(tx);
     const growthValue = await growthValueAt(tx, input.memberId, now, settings.growthWindowMonths);
     const current = tierByCode(tiers, member.tier_code);
     const qualifying = qualifyingTier(tiers, growthValue);

@@ -1,10 +1,10 @@
 import type { ExtraPostings, Ledger } from '../ledger/index.ts';
 import {
+  cachedTiers,
   consumePayCode,
   findMemberById,
   findMemberByPartnerCustomerId,
   isPaidMember,
-  loadTiers,
   type MemberProfile,
   recordGrowthEvent,
 } from '../members/index.ts';
@@ -74,7 +74,7 @@ export async function accrueForPurchase(
   const member = await resolveMember(deps, partnerId, input.member);
   const [{ rules, policy }, tiers, paid] = await Promise.all([
     getCounterRules(services.db, partnerId),
-    loadTiers(services.db),
+    cachedTiers(services.db),
     isPaidMember(services, member.id),
   ]);
   // The alliance's tier multipliers apply unless the partner's rule sets its own for a tier.

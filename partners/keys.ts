@@ -1,6 +1,7 @@
 import { type CryptoKey, importJWK, type JWK } from 'jose';
 import { z } from 'zod';
 import { AppError, type Db, type PartnerKey } from '../platform/index.ts';
+import { invalidateCounterRules } from './rule-store.ts';
 
 /**
  * Partners' public signing keys. Only EdDSA over Ed25519 (OKP) and ES256 over P-256 (EC) are
@@ -158,6 +159,7 @@ function cacheFor(db: Db): Map<string, CacheEntry> {
 
 export function invalidatePartnerCache(db: Db, partnerId: string): void {
   cacheFor(db).delete(partnerId);
+  invalidateCounterRules(db, partnerId);
 }
 
 async function loadVerifyingPartner(

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { AppError, type Db, newId, type Partner, type Store } from '../platform/index.ts';
+import {
+  AppError,
+  type Db,
+  databaseCache,
+  newId,
+  type Partner,
+  type Store,
+} from '../platform/index.ts';
 import { invalidatePartnerCache } from './keys.ts';
 
 /**
@@ -158,9 +165,24 @@ export async function getPartnerStore(
   partnerId: string,
   store: { id: string } | { code: string },
 ): Promise<Store> {
-  let query = db.selectFrom('stores').selectAll().where('partner_id', '=', partnerId);
-  query = 'id' in store ? query.where('id', '=', store.id) : query.where('code', '=', store.code);
-  const found = await query.executeTakeFirst();
-  if (!found) throw new AppError('not_found', 'No such store.');
-  return found;
+  const by = 'id' in store ? ['id', store.id] : ['code', store.code];
+  return storesFound.get(db, JSON.stringify([partnerId, ...by]));
 }
+
+// Stores are never changed or removed once added, so a store found stays true: every counter
+// call names one, and this saves its look-up. A store not found is not kept.
+const storesFound = databaseCache<Store>({
+  ttlMs: 10 * 60_000,
+  max: 10_000,
+  load: async (db, key) => {
+    const [partnerId, by, value] = JSON.parse(key) as [string, 'id' | 'code', string];
+    const found = await db
+      .selectFrom('stores')
+      .selectAll()
+      .where('partner_id', '=', partnerId)
+      .where(by, '=', value)
+      .executeTakeFirst();
+    if (!found) throw new AppError('not_found', 'No such store.');
+    return found;
+  },
+});

@@ -1,4 +1,4 @@
-import type { Db } from '../platform/index.ts';
+import { type Db, databaseCache } from '../platform/index.ts';
 import {
   type BurnRule,
   BurnRuleSchema,
@@ -15,15 +15,34 @@ export type PartnerRules = { earn: EarnRule; burn: BurnRule; timeZone: string };
 /** The alliance's limits a counter works within: how long points live, how long a hold waits. */
 export type CounterPolicy = { lifetimeMs: number; holdTtlMs: number };
 
+export type CounterRules = { rules: PartnerRules; policy: CounterPolicy };
+
+/** The rules in force, read now (what the rule APIs show). */
 export async function getPartnerRules(db: Db, partnerId: string): Promise<PartnerRules> {
-  return (await getCounterRules(db, partnerId)).rules;
+  return (await loadCounterRules(db, partnerId)).rules;
 }
 
+/**
+ * The rules and policy every counter call needs, from this process's cache: a change made
+ * here applies at once, one made by another process when it is announced (partner-changed) or
+ * within 15 s at the latest (keyCacheTtlMs, the bound for the partner's keys too).
+ */
+export function getCounterRules(db: Db, partnerId: string): Promise<CounterRules> {
+  return counterRules.get(db, partnerId);
+}
+
+export function invalidateCounterRules(db: Db, partnerId: string): void {
+  counterRules.invalidate(db, partnerId);
+}
+
+const counterRules = databaseCache<CounterRules>({
+  ttlMs: 15_000,
+  max: 10_000,
+  load: (db, partnerId) => loadCounterRules(db, partnerId),
+});
+
 /** A partner's rules and the alliance's counter policy, from the same two reads. */
-export async function getCounterRules(
-  db: Db,
-  partnerId: string,
-): Promise<{ rules: PartnerRules; policy: CounterPolicy }> {
+async function loadCounterRules(db: Db, partnerId: string): Promise<CounterRules> {
   const [row, alliance] = await Promise.all([
     db
       .selectFrom('partner_rules')
@@ -62,6 +81,7 @@ async function saveRule(
     .values({ partner_id: partnerId, updated_at: at, ...change })
     .onConflict((oc) => oc.column('partner_id').doUpdateSet({ ...change, updated_at: at }))
     .execute();
+  invalidateCounterRules(db, partnerId);
 }
 
 export async function setEarnRule(db: Db, partnerId: string, rule: EarnRule, at: Date) {

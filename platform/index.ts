@@ -1,3 +1,4 @@
+export { type DatabaseCache, databaseCache } from './cache.ts';
 export { type Clock, type ManualClock, manualClock, systemClock } from './clock.ts';
 export { type Config, ConfigError, loadConfig } from './config.ts';
 export type * from './database.ts';

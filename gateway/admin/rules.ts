@@ -1,5 +1,6 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import {
+  announcePartnerChange,
   BurnRuleSchema,
   EarnRuleSchema,
   getPartner,
@@ -60,6 +61,8 @@ export function register(app: OpenAPIHono<StaffEnv>): void {
     const { db, clock } = c.get('services');
     const partner = await getPartner(db, c.req.valid('param').partnerId);
     await setEarnRule(db, partner.id, c.req.valid('json'), clock.now());
+    // Other hub processes drop their copy of the rules now, not when it expires.
+    await announcePartnerChange(c.get('services'), partner.id);
     c.get('logger').info({ partnerId: partner.id }, 'earn rule replaced');
     return c.json(await getPartnerRules(db, partner.id), 200);
   });
@@ -67,6 +70,7 @@ export function register(app: OpenAPIHono<StaffEnv>): void {
     const { db, clock } = c.get('services');
     const partner = await getPartner(db, c.req.valid('param').partnerId);
     await setBurnRule(db, partner.id, c.req.valid('json'), clock.now());
+    await announcePartnerChange(c.get('services'), partner.id);
     c.get('logger').info({ partnerId: partner.id }, 'burn rule replaced');
     return c.json(await getPartnerRules(db, partner.id), 200);
   });
