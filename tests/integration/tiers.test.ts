@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  closeMembership,
   type GrowthEventInput,
   loadTiers,
   qualifyingTier,
@@ -95,6 +96,44 @@ describe('growth value and upgrades', () => {
     await expect(
       recordGrowthEvent(hub.services, { ...event, eventRef: 'r', kind: 'refund', amount: 5 }),
     ).rejects.toMatchObject({ type: 'validation_failed' });
+  });
+
+  it('counts concurrent events for one member each once, and moves the tier up one step at a time', async () => {
+    const member = await createMember(hub.services);
+    const results = await Promise.all(
+      Array.from({ length: 12 }, () => recordGrowthEvent(hub.services, purchase(member.id, 25000))),
+    );
+    // Each event saw the ones committed before it: the sums are 25,000 apart, none repeated.
+    expect(results.map((r) => r.growthValue).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 12 }, (_, i) => (i + 1) * 25000),
+    );
+    const progress = await tierProgress(hub.services, member.id);
+    expect(progress).toMatchObject({ growthValue: 300000, tier: { code: 'star3' } });
+    // Every change starts where the previous one ended: no two events upgraded from one tier.
+    const history = await tierHistory(hub.services.db, member.id);
+    const moves = history.filter((h) => h.reason === 'growth');
+    expect(moves.map((h) => h.toTier)).toEqual([...new Set(moves.map((h) => h.toTier))]);
+    for (let i = 1; i < moves.length; i += 1) expect(moves[i]?.fromTier).toBe(moves[i - 1]?.toTier);
+    expect(moves.at(-1)?.toTier).toBe('star3');
+    expect(results.filter((r) => r.tierChange !== null)).toHaveLength(moves.length);
+  });
+
+  it('refuses an event for a closed membership, and records nothing', async () => {
+    const member = await createMember(hub.services);
+    await closeMembership(hub.services, {
+      memberId: member.id,
+      reason: 'test',
+      forfeitPoints: async () => {},
+    });
+    await expect(recordGrowthEvent(hub.services, purchase(member.id, 100))).rejects.toMatchObject({
+      type: 'not_found',
+    });
+    const events = await hub.services.db
+      .selectFrom('growth_events')
+      .select('id')
+      .where('member_id', '=', member.id)
+      .execute();
+    expect(events).toEqual([]);
   });
 
   it('upgrades mid-period straight to the tier reached, restarting the review date', async () => {
