@@ -27,15 +27,15 @@ const limitBody = bodyLimit({
  * are checked (docs/signing.md), and the verified partner is put on the context.
  */
 const verifySignature: MiddlewareHandler<PartnerEnv> = async (c, next) => {
-  const body = new Uint8Array(await c.req.arrayBuffer());
+  const digest = bodyDigest(new Uint8Array(await c.req.arrayBuffer()));
   const partner = await verifyPartnerRequest(c.get('services'), {
     method: c.req.method,
     pathWithQuery: pathWithQuery(c.req.url),
     headers: (name) => c.req.header(name),
-    body,
+    bodyDigest: digest,
   });
   c.set('partner', partner);
-  c.set('bodyDigest', bodyDigest(body));
+  c.set('bodyDigest', digest);
   c.set('logger', c.get('logger').child({ partnerId: partner.id }));
   await next();
 };

@@ -4,6 +4,7 @@ import {
   AppError,
   type FieldProblem,
   isAppError,
+  type Logger,
   MoneyError,
   problemTypes,
 } from '../platform/index.ts';
@@ -40,13 +41,22 @@ export function problemResponse(c: Context<HubEnv>, error: AppError): Response {
   return new Response(JSON.stringify(body), { status: error.status, headers });
 }
 
-/** The one error handler: known errors keep their type, everything else is a logged 500. */
+/**
+ * Any error as the problem a caller is told: known errors keep their type, an amount out of
+ * range is bad input, everything else is logged and becomes `internal`.
+ */
+export function asAppError(
+  error: unknown,
+  logger: Logger | undefined,
+  context: Record<string, unknown> = {},
+): AppError {
+  if (isAppError(error)) return error;
+  if (error instanceof MoneyError) return new AppError('validation_failed', error.message);
+  logger?.error({ ...context, err: error }, 'unhandled error');
+  return new AppError('internal', 'The hub could not complete the request.');
+}
+
+/** The one error handler. */
 export function onError(error: Error, c: Context<HubEnv>): Response {
-  if (isAppError(error)) return problemResponse(c, error);
-  if (error instanceof MoneyError) {
-    return problemResponse(c, new AppError('validation_failed', error.message));
-  }
-  const logger = c.get('logger');
-  logger?.error({ err: error }, 'unhandled error');
-  return problemResponse(c, new AppError('internal', 'The hub could not complete the request.'));
+  return problemResponse(c, asAppError(error, c.get('logger')));
 }

@@ -16,7 +16,7 @@ export const ProblemSchema = z
   })
   .openapi('Problem');
 
-function problem(description: string) {
+export function problem(description: string) {
   return { description, content: { 'application/problem+json': { schema: ProblemSchema } } };
 }
 

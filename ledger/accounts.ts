@@ -17,6 +17,9 @@ export type OwnerType = 'member' | 'partner' | 'hub';
  * - partner_breakage (PTS): points of this issuer that expired unspent.
  * - partner_clearing, hub_fees, ... (currency): what settlement moves between partners.
  */
+/** Shards an account may have (the ledger_accounts.shard check in migration 0040). */
+export const accountShardsMax = 64;
+
 export type AccountKey = {
   ownerType: OwnerType;
   ownerId: string;
@@ -46,6 +49,9 @@ function keyString(k: AccountKey): string {
  */
 export const ownerRank: Record<OwnerType, number> = { member: 0, partner: 1, hub: 2 };
 
+/** ORDER BY for ledger_accounts rows in the global lock order: every FOR UPDATE uses it. */
+export const lockOrder = sql`CASE owner_type WHEN 'member' THEN ${sql.lit(ownerRank.member)} WHEN 'partner' THEN ${sql.lit(ownerRank.partner)} ELSE ${sql.lit(ownerRank.hub)} END, id`;
+
 export type AccountDirectory = {
   /**
    * Account ids for the keys, creating missing accounts. Without `tx` creation commits on its
@@ -60,8 +66,8 @@ type Executor = Kysely<Database>;
 
 /**
  * Accounts are created on first use and never deleted, so their ids are cached for the life of
- * the process. Creation always commits on its own: an account that an outer transaction
- * rolled back would otherwise stay in the cache without existing.
+ * the process. Only ids found outside a transaction are cached: an account created inside one
+ * that then rolled back would otherwise stay in the cache without existing.
  */
 export function createAccountDirectory(db: Db): AccountDirectory {
   const cache = new Map<string, string>();

@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
-import { AppError, type Clock, type Db, newId } from '../platform/index.ts';
+import { AppError, type Clock, type Db, isUuid, newId } from '../platform/index.ts';
 import {
   type AccountDirectory,
+  lockOrder,
   memberPointsKey,
-  ownerRank,
   partnerPointsKey,
   pointsAsset,
 } from './accounts.ts';
@@ -43,7 +43,7 @@ function prepareAccrual(input: AccrualInput): string {
     ['memberId', input.memberId],
   ] as const) {
     // Checked here so that a bad id fails its own caller, not the whole batch it would join.
-    if (typeof id !== 'string' || !uuidPattern.test(id)) {
+    if (typeof id !== 'string' || !isUuid(id)) {
       throw new AppError('validation_failed', `${field} is not a uuid`, {
         fields: [{ field, reason: 'not a uuid' }],
       });
@@ -51,8 +51,6 @@ function prepareAccrual(input: AccrualInput): string {
   }
   return accrualHash(input);
 }
-
-const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * requestHash of { op: 'accrual', partnerId, memberId, points, expiresAt, metadata }, with the
@@ -170,9 +168,7 @@ async function writeFresh(db: Db, planned: Planned[], bookedAt: Date): Promise<S
         AS t(partner_id, member_id, key, hash, entry_id, lot_id, points, expires_at, metadata, member_account, issuer_account)
     ), locked AS (
       SELECT id FROM ledger_accounts WHERE id = ANY(${plainArray(accounts)}::uuid[])
-      ORDER BY CASE owner_type WHEN 'member' THEN ${ownerRank.member}::int WHEN 'partner' THEN ${ownerRank.partner}::int
-        ELSE ${ownerRank.hub}::int END, id
-      FOR UPDATE
+      ORDER BY ${lockOrder} FOR UPDATE
     ), claimed AS (
       INSERT INTO ledger_requests (owner_id, idempotency_key, request_hash, entry_id, outcome)
       SELECT partner_id, key, hash, entry_id,

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { AppError, type Database, type ProblemType } from '../platform/index.ts';
-import { type OwnerType, ownerRank } from './accounts.ts';
+import { lockOrder, type OwnerType } from './accounts.ts';
 
 export type Tx = Transaction<Database> | Kysely<Database>;
 
@@ -70,9 +70,7 @@ export async function lockAccounts(tx: Tx, ids: string[]): Promise<Map<string, L
   const unique = [...new Set(ids)];
   const { rows } = await sql<LockedAccount>`
     SELECT id, owner_type, balance, held, floor FROM ledger_accounts WHERE id = ANY(${unique}::uuid[])
-    ORDER BY CASE owner_type WHEN 'member' THEN ${ownerRank.member}::int WHEN 'partner' THEN ${ownerRank.partner}::int
-      ELSE ${ownerRank.hub}::int END, id
-    FOR UPDATE`.execute(tx);
+    ORDER BY ${lockOrder} FOR UPDATE`.execute(tx);
   if (rows.length !== unique.length)
     throw new Error('ledger: locking an account that does not exist');
   return new Map(rows.map((r) => [r.id, r]));
@@ -159,10 +157,4 @@ export async function storeRequest(
       outcome: row.outcome,
     })
     .execute();
-}
-
-export function isUniqueViolation(error: unknown): boolean {
-  return (
-    typeof error === 'object' && error !== null && (error as { code?: unknown }).code === '23505'
-  );
 }

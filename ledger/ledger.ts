@@ -34,7 +34,8 @@ export function createLedger(
     accounts: createAccountDirectory(ctx.db),
     clock: ctx.clock,
   };
-  const writeBatch = (items: PendingAccrual[], shard = 0) => writeAccrualBatch(deps, items, shard);
+  const writeBatch = (items: PendingAccrual[], shard?: number) =>
+    writeAccrualBatch(deps, items, shard);
   const writer = createAccrualWriter(writeBatch, ctx.logger, writerOptions);
   const bind = <F extends (deps: LedgerDeps, ...rest: never[]) => unknown>(f: F) =>
     ((...rest: never[]) => f(deps, ...rest)) as Tail<F>;

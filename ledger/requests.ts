@@ -1,6 +1,12 @@
-import { AppError, type Clock, type Db, type ProblemType } from '../platform/index.ts';
+import {
+  AppError,
+  type Clock,
+  type Db,
+  isUniqueViolation,
+  type ProblemType,
+} from '../platform/index.ts';
 import type { AccountDirectory } from './accounts.ts';
-import { findRequest, isUniqueViolation, replayStored, storeRequest, type Tx } from './journal.ts';
+import { findRequest, replayStored, storeRequest, type Tx } from './journal.ts';
 
 export type LedgerDeps = { db: Db; accounts: AccountDirectory; clock: Clock };
 

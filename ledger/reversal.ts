@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import { newId } from '../platform/index.ts';
+import { pointsAsset } from './accounts.ts';
 import { appendEntries, lockAccounts, requestHash, type Tx } from './journal.ts';
-import { adjustLots, type LotTake, movementsOf, recordMovements } from './lots.ts';
+import { adjustLots, type LotTake, movementsOf, recordMovements, sumTakes } from './lots.ts';
 import { type Decision, idempotent, type LedgerDeps, type Replayable, reject } from './requests.ts';
 import { validateKey } from './validate.ts';
 
@@ -91,9 +92,9 @@ export async function reverse(
       if (already) return reject('conflict', 'The entry is already reversed.');
       const lots = await lotsOf(tx, entryId, original.kind);
       const points = postings
-        .filter((p) => p.asset === 'PTS' && p.amount > 0)
+        .filter((p) => p.asset === pointsAsset && p.amount > 0)
         .reduce((s, p) => s + p.amount, 0);
-      if (original.kind === 'accrual' && lots.reduce((s, l) => s + l.points, 0) !== points) {
+      if (original.kind === 'accrual' && sumTakes(lots) !== points) {
         return reject(
           'insufficient_points',
           'The points of this accrual were already spent or are held.',

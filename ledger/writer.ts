@@ -1,4 +1,5 @@
 import { AppError, type Logger } from '../platform/index.ts';
+import { accountShardsMax } from './accounts.ts';
 import {
   type AccrualInput,
   type AccrualResult,
@@ -49,13 +50,15 @@ export function createAccrualWriter(
   options: Partial<AccrualWriterOptions> = {},
 ): AccrualWriter {
   const o = { ...accrualWriterDefaults, ...options };
-  // Each batch in flight has a shard of the issuers' accounts, and the ledger has 64 shards.
+  // Each batch in flight has a shard of the issuers' accounts.
   if (
     !Number.isInteger(o.batchesInFlightMax) ||
     o.batchesInFlightMax < 1 ||
-    o.batchesInFlightMax > 64
+    o.batchesInFlightMax > accountShardsMax
   )
-    throw new RangeError('accrual writer: batchesInFlightMax must be an integer from 1 to 64');
+    throw new RangeError(
+      `accrual writer: batchesInFlightMax must be an integer from 1 to ${accountShardsMax}`,
+    );
   let queue: PendingAccrual[] = [];
   let inFlight = 0;
   // The shards not used by a batch in flight.

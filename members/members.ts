@@ -1,7 +1,14 @@
 import type { Selectable } from 'kysely';
-import { AppError, type Db, type MembersTable, newId, type Services } from '../platform/index.ts';
+import {
+  AppError,
+  type Db,
+  isUniqueViolation,
+  type MembersTable,
+  newId,
+  retryOnUniqueViolation,
+  type Services,
+} from '../platform/index.ts';
 import { type Contact, parseContact } from './contact.ts';
-import { isUniqueViolation, retryOnUniqueViolation } from './db-errors.ts';
 import { loadMembershipSettings } from './settings.ts';
 
 /** What the membership functions need: the database (or a transaction) and the clock. */

@@ -2,12 +2,12 @@ import {
   AppError,
   assertAmount,
   type Db,
+  isUniqueViolation,
   newId,
   type PaidMembershipTerm,
   type PaidPlan,
   type PaidStatus,
 } from '../platform/index.ts';
-import { isUniqueViolation } from './db-errors.ts';
 import type { MemberDeps } from './members.ts';
 import { addDays, addMonths, loadMembershipSettings } from './settings.ts';
 

@@ -7,11 +7,18 @@ import {
   isPaidMember,
   type MemberProfile,
   recordGrowthEvent,
+  type TierView,
 } from '../members/index.ts';
 import { AppError, multiplyFloor, type Services } from '../platform/index.ts';
 import { getPartnerStore } from './registry.ts';
-import { getCounterRules, getPartnerRules } from './rule-store.ts';
-import { type Accrual, computeAccrual, maxRedeemablePoints, pointsValueMinor } from './rules.ts';
+import { getCounterRules } from './rule-store.ts';
+import {
+  type Accrual,
+  computeAccrual,
+  type EarnRule,
+  maxRedeemablePoints,
+  pointsValueMinor,
+} from './rules.ts';
 
 /**
  * What happens at a partner's counter: purchases earn points, points pay for orders, refunds
@@ -42,6 +49,15 @@ export async function resolveMember(
   if (!member) throw new AppError('not_found', 'No such member.');
   if (member.status !== 'active') throw new AppError('business_rule', 'The membership is closed.');
   return member;
+}
+
+/**
+ * The earn rule a purchase is scored by: the alliance's tier multipliers apply unless the
+ * partner's rule sets its own for a tier.
+ */
+export function withAllianceTiers(earn: EarnRule, tiers: TierView[]): EarnRule {
+  const allianceTiers = Object.fromEntries(tiers.map((t) => [t.code, t.earnMultiplier]));
+  return { ...earn, tierMultipliers: { ...allianceTiers, ...earn.tierMultipliers } };
 }
 
 export type PurchaseInput = {
@@ -77,14 +93,8 @@ export async function accrueForPurchase(
     cachedTiers(services.db),
     isPaidMember(services, member.id),
   ]);
-  // The alliance's tier multipliers apply unless the partner's rule sets its own for a tier.
-  const allianceTiers = Object.fromEntries(tiers.map((t) => [t.code, t.earnMultiplier]));
-  const earn = {
-    ...rules.earn,
-    tierMultipliers: { ...allianceTiers, ...rules.earn.tierMultipliers },
-  };
   const accrual = computeAccrual(
-    earn,
+    withAllianceTiers(rules.earn, tiers),
     input,
     { tier: member.tierCode, paidMember: paid },
     { instant: input.purchasedAt, timeZone: rules.timeZone },
@@ -150,6 +160,21 @@ export type RedemptionInput = {
 /** What a redemption needs once the order is checked; the hold waits holdTtlMs at most. */
 type Prepared = { memberId: string; storeId: string; valueMinor: number; holdTtlMs: number };
 
+/** The ledger request for an order's points, the same whether they are held or taken at once. */
+function spendRequest(partnerId: string, memberId: string, input: RedemptionInput) {
+  return {
+    partnerId,
+    memberId,
+    points: input.points,
+    idempotencyKey: `redemption:${input.orderId}`,
+    metadata: {
+      orderId: input.orderId,
+      storeCode: input.storeCode,
+      orderAmountMinor: input.orderAmountMinor,
+    },
+  };
+}
+
 /**
  * Checks the order before the pay code is used up (a refused order leaves the member's code
  * valid), then consumes the code. A retry of an order already authorised finds it by order id
@@ -206,16 +231,8 @@ export async function authoriseRedemption(
 ): Promise<AuthorisedRedemption> {
   const p = await prepareRedemption(deps, partnerId, input);
   const held = await deps.ledger.hold({
-    partnerId,
-    memberId: p.memberId,
-    points: input.points,
-    idempotencyKey: `redemption:${input.orderId}`,
+    ...spendRequest(partnerId, p.memberId, input),
     expiresAt: new Date(deps.services.clock.now().getTime() + p.holdTtlMs),
-    metadata: {
-      orderId: input.orderId,
-      storeCode: input.storeCode,
-      orderAmountMinor: input.orderAmountMinor,
-    },
   });
   await recordRedemption(deps, partnerId, input, p, { hold_id: held.holdId, status: 'authorised' });
   return {
@@ -246,15 +263,7 @@ export async function redeemForOrder(
 ): Promise<SpentRedemption> {
   const p = await prepareRedemption(deps, partnerId, input);
   const spent = await deps.ledger.redeem({
-    partnerId,
-    memberId: p.memberId,
-    points: input.points,
-    idempotencyKey: `redemption:${input.orderId}`,
-    metadata: {
-      orderId: input.orderId,
-      storeCode: input.storeCode,
-      orderAmountMinor: input.orderAmountMinor,
-    },
+    ...spendRequest(partnerId, p.memberId, input),
     extraPostings: deps.clearing,
   });
   await recordRedemption(deps, partnerId, input, p, {
@@ -331,7 +340,7 @@ export async function captureRedemption(
     .where('partner_id', '=', partnerId)
     .where('hold_id', '=', holdId)
     .execute();
-  const rules = await getPartnerRules(deps.services.db, partnerId);
+  const { rules } = await getCounterRules(deps.services.db, partnerId);
   return {
     holdId,
     orderId: row.order_id,

@@ -15,6 +15,7 @@ export {
   resolveMember,
   type SpentRedemption,
   voidRedemption,
+  withAllianceTiers,
 } from './counter.ts';
 export {
   claimIdempotencyKey,

@@ -1,9 +1,10 @@
 import { connectRedis, redisKey, type Services } from '../platform/index.ts';
 import { invalidatePartnerCache } from './keys.ts';
+import { invalidateCounterRules } from './rule-store.ts';
 
 /**
- * Tells every gateway process that a partner's keys or status changed, so that a revocation
- * or suspension applies everywhere within milliseconds rather than when the cached copy
+ * Tells every gateway process that a partner's keys, status or rules changed, so that a
+ * revocation or suspension applies everywhere within milliseconds rather than when the cached copy
  * expires. Redis pub/sub is best effort: a process that misses the message still drops its
  * copy within keyCacheTtlMs, so that stays the guaranteed bound.
  */
@@ -12,8 +13,14 @@ function channel(services: Services): string {
   return redisKey(services.config, 'partner-changed');
 }
 
-export async function announcePartnerChange(services: Services, partnerId: string): Promise<void> {
+/** Drops this process's copies of what a partner change may touch: keys, status and rules. */
+function forgetPartner(services: Services, partnerId: string): void {
   invalidatePartnerCache(services.db, partnerId);
+  invalidateCounterRules(services.db, partnerId);
+}
+
+export async function announcePartnerChange(services: Services, partnerId: string): Promise<void> {
+  forgetPartner(services, partnerId);
   try {
     await services.redis.publish(channel(services), partnerId);
   } catch (error) {
@@ -33,7 +40,7 @@ export async function listenForPartnerChanges(
     services.logger.warn({ err: error }, 'partner change listener: redis error');
   });
   subscriber.on('message', (_channel: string, partnerId: string) => {
-    invalidatePartnerCache(services.db, partnerId);
+    forgetPartner(services, partnerId);
     onChange(partnerId);
   });
   await connectRedis(subscriber);

@@ -1,7 +1,6 @@
 import { type CryptoKey, importJWK, type JWK } from 'jose';
 import { z } from 'zod';
-import { AppError, type Db, type PartnerKey } from '../platform/index.ts';
-import { invalidateCounterRules } from './rule-store.ts';
+import { AppError, type Db, databaseCache, type PartnerKey } from '../platform/index.ts';
 
 /**
  * Partners' public signing keys. Only EdDSA over Ed25519 (OKP) and ES256 over P-256 (EC) are
@@ -135,8 +134,6 @@ export type VerifyingPartner = {
   keys: Map<string, { alg: KeyAlgorithm; key: CryptoKey }>;
 };
 
-type CacheEntry = { loadedAtMs: number; partner: VerifyingPartner | undefined };
-
 /**
  * How long a process trusts its copy of a partner's keys and status. A revocation or
  * suspension made by this process applies at once; one made by another process applies
@@ -145,39 +142,40 @@ type CacheEntry = { loadedAtMs: number; partner: VerifyingPartner | undefined };
 export const keyCacheTtlMs = 15_000;
 /** An unknown kid reloads the partner at most this often, so garbage kids cannot flood the db. */
 const unknownKidReloadMs = 1_000;
-const cacheEntriesMax = 10_000;
-const caches = new WeakMap<Db, Map<string, CacheEntry>>();
 
-function cacheFor(db: Db): Map<string, CacheEntry> {
-  let cache = caches.get(db);
-  if (!cache) {
-    cache = new Map();
-    caches.set(db, cache);
-  }
-  return cache;
-}
+type Loaded = { loadedAtMs: number; partner: VerifyingPartner | undefined };
+
+const verifyingPartners = databaseCache<Loaded>({
+  ttlMs: keyCacheTtlMs,
+  max: 10_000,
+  load: async (db, partnerId) => {
+    const loadedAtMs = Date.now();
+    return { loadedAtMs, partner: await loadVerifyingPartner(db, partnerId) };
+  },
+});
 
 export function invalidatePartnerCache(db: Db, partnerId: string): void {
-  cacheFor(db).delete(partnerId);
-  invalidateCounterRules(db, partnerId);
+  verifyingPartners.invalidate(db, partnerId);
 }
 
 async function loadVerifyingPartner(
   db: Db,
   partnerId: string,
 ): Promise<VerifyingPartner | undefined> {
-  const partner = await db
-    .selectFrom('partners')
-    .select(['id', 'code', 'status', 'rate_limit_per_minute'])
-    .where('id', '=', partnerId)
-    .executeTakeFirst();
+  const [partner, rows] = await Promise.all([
+    db
+      .selectFrom('partners')
+      .select(['id', 'code', 'status', 'rate_limit_per_minute'])
+      .where('id', '=', partnerId)
+      .executeTakeFirst(),
+    db
+      .selectFrom('partner_keys')
+      .select(['kid', 'alg', 'public_jwk'])
+      .where('partner_id', '=', partnerId)
+      .where('status', '=', 'active')
+      .execute(),
+  ]);
   if (!partner) return undefined;
-  const rows = await db
-    .selectFrom('partner_keys')
-    .select(['kid', 'alg', 'public_jwk'])
-    .where('partner_id', '=', partnerId)
-    .where('status', '=', 'active')
-    .execute();
   const keys = new Map<string, { alg: KeyAlgorithm; key: CryptoKey }>();
   for (const row of rows) {
     keys.set(row.kid, { alg: row.alg, key: await importPublicKey(row.public_jwk as JWK, row.alg) });
@@ -197,20 +195,11 @@ export async function verifyingPartner(
   partnerId: string,
   kid: string,
 ): Promise<VerifyingPartner | undefined> {
-  const cache = cacheFor(db);
-  const now = Date.now();
-  const entry = cache.get(partnerId);
-  const fresh = entry && now - entry.loadedAtMs < keyCacheTtlMs;
-  const knowsKid = entry?.partner?.keys.has(kid) ?? false;
-  if (entry && fresh && (knowsKid || now - entry.loadedAtMs < unknownKidReloadMs)) {
-    return entry.partner;
+  const loaded = await verifyingPartners.get(db, partnerId);
+  if (loaded.partner?.keys.has(kid) || Date.now() - loaded.loadedAtMs < unknownKidReloadMs) {
+    return loaded.partner;
   }
-  const partner = await loadVerifyingPartner(db, partnerId);
-  if (cache.size >= cacheEntriesMax) {
-    const oldest = cache.keys().next();
-    if (!oldest.done) cache.delete(oldest.value);
-  }
-  cache.delete(partnerId);
-  cache.set(partnerId, { loadedAtMs: now, partner });
-  return partner;
+  // A kid this copy does not know may have been registered since it was loaded.
+  verifyingPartners.invalidate(db, partnerId);
+  return (await verifyingPartners.get(db, partnerId)).partner;
 }

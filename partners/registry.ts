@@ -3,6 +3,7 @@ import {
   AppError,
   type Db,
   databaseCache,
+  isUniqueViolation,
   newId,
   type Partner,
   type Store,
@@ -45,10 +46,6 @@ export const NewStoreSchema = z
 export type NewStoreInput = z.infer<typeof NewStoreSchema>;
 
 export type PartnerStatus = Partner['status'];
-
-function isUniqueViolation(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === '23505';
-}
 
 export async function onboardPartner(db: Db, input: OnboardPartnerInput): Promise<Partner> {
   try {

@@ -1,4 +1,5 @@
 import { type Db, databaseCache } from '../platform/index.ts';
+import { keyCacheTtlMs } from './keys.ts';
 import {
   type BurnRule,
   BurnRuleSchema,
@@ -25,7 +26,7 @@ export async function getPartnerRules(db: Db, partnerId: string): Promise<Partne
 /**
  * The rules and policy every counter call needs, from this process's cache: a change made
  * here applies at once, one made by another process when it is announced (partner-changed) or
- * within 15 s at the latest (keyCacheTtlMs, the bound for the partner's keys too).
+ * within keyCacheTtlMs at the latest, the bound for the partner's keys too.
  */
 export function getCounterRules(db: Db, partnerId: string): Promise<CounterRules> {
   return counterRules.get(db, partnerId);
@@ -36,7 +37,7 @@ export function invalidateCounterRules(db: Db, partnerId: string): void {
 }
 
 const counterRules = databaseCache<CounterRules>({
-  ttlMs: 15_000,
+  ttlMs: keyCacheTtlMs,
   max: 10_000,
   load: (db, partnerId) => loadCounterRules(db, partnerId),
 });

@@ -33,7 +33,8 @@ export type SignedRequest = {
   /** Path and query exactly as sent, e.g. /v1/partner/stores?limit=5 */
   pathWithQuery: string;
   headers: (name: string) => string | undefined;
-  body: Uint8Array;
+  /** bodyDigest of the exact body bytes: the caller keeps it for the idempotency layer too. */
+  bodyDigest: string;
 };
 
 export type SigningInput = {
@@ -127,7 +128,7 @@ export async function verifyPartnerRequest(
     timestamp: parts.timestamp,
     nonce: parts.nonce,
     idempotencyKey: request.headers(signatureHeaderNames.idempotencyKey) ?? '',
-    bodyDigest: bodyDigest(request.body),
+    bodyDigest: request.bodyDigest,
   });
   const encoded = Buffer.from(payload, 'utf8').toString('base64url');
   try {

@@ -9,7 +9,13 @@ import { exportJWK, generateKeyPair } from 'jose';
 import { type Domains, openDomains } from '../domains.ts';
 import { enrolAtPartner, issueMemberSession } from '../members/index.ts';
 import { addStore, onboardPartner, registerPartnerKey } from '../partners/index.ts';
-import { createLogger, loadConfig, openServices, type Services } from '../platform/index.ts';
+import {
+  createLogger,
+  isAppError,
+  loadConfig,
+  openServices,
+  type Services,
+} from '../platform/index.ts';
 
 export type LoadSetup = {
   partner: { id: string; kid: string };
@@ -43,7 +49,10 @@ export async function prepareLoad(
       },
     }));
   const storeCode = 'LOAD-1';
-  await addStore(db, partner.id, { code: storeCode, name: 'Load counter' }).catch(() => undefined);
+  await addStore(db, partner.id, { code: storeCode, name: 'Load counter' }).catch((error) => {
+    // Made by an earlier run: the store exists. Anything else is a real failure.
+    if (!(isAppError(error) && error.type === 'conflict')) throw error;
+  });
   const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
   const kid = `k6-${Date.now().toString(36)}`;
   await registerPartnerKey(db, partner.id, { ...(await exportJWK(publicKey)), kid } as Parameters<

@@ -4,7 +4,6 @@ import type { Db, SettlementPosition } from '../platform/index.ts';
 import { clearingKinds } from './clearing.ts';
 import { csvHeader, csvLine, insertLines } from './lines.ts';
 import type { SettlementSettings } from './settings.ts';
-import type { Tx } from './tx.ts';
 
 /** Named steps of a computation, for tests that stop a process in the middle of one. */
 export type ComputeStep = 'locked' | 'lines' | 'positions' | 'checked';
@@ -65,7 +64,7 @@ export async function computePeriod(
 }
 
 /** A period's positions, in partner order (the order of the period digest). */
-export async function positionsOf(tx: Tx, periodId: string): Promise<SettlementPosition[]> {
+export async function positionsOf(tx: Db, periodId: string): Promise<SettlementPosition[]> {
   return tx
     .selectFrom('settlement_positions')
     .selectAll()
@@ -75,7 +74,7 @@ export async function positionsOf(tx: Tx, periodId: string): Promise<SettlementP
 }
 
 /** Each partner's figures as sums of its lines, and the digest of its CSV statement. */
-async function insertPositions(tx: Tx, periodId: string): Promise<void> {
+async function insertPositions(tx: Db, periodId: string): Promise<void> {
   await sql`
     INSERT INTO settlement_positions (period_id, partner_id, line_count, owed_to_others_minor,
       owed_by_others_minor, fees_minor, breakage_points, net_minor, digest)
@@ -96,7 +95,7 @@ async function insertPositions(tx: Tx, periodId: string): Promise<void> {
  * and all net positions plus the hub's fees must be zero. Refuses (throws) otherwise.
  */
 export async function checkAgainstLedger(
-  tx: Tx,
+  tx: Db,
   period: { id: string; startsAt: Date; endsAt: Date },
   currency: string,
   positions: SettlementPosition[],

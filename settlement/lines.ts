@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { pointsAsset } from '../ledger/index.ts';
+import type { Db } from '../platform/index.ts';
 import { clearingKinds } from './clearing.ts';
-import type { Tx } from './tx.ts';
 
 /**
  * Writes a period's statement lines from the ledger, in one set-based statement. Every entry
@@ -13,7 +13,7 @@ import type { Tx } from './tx.ts';
  * Line numbers follow (booked_at, entry, role, counterparty): the same ledger, the same lines.
  */
 export async function insertLines(
-  tx: Tx,
+  tx: Db,
   period: { id: string; startsAt: Date; endsAt: Date },
   currency: string,
 ): Promise<void> {

@@ -1,7 +1,6 @@
 import { sql } from 'kysely';
 import { AppError, type Db } from '../platform/index.ts';
 import { computedPeriod } from './statements.ts';
-import type { Tx } from './tx.ts';
 
 /**
  * Reconciliation of a partner's own transaction file against the hub's statement lines for a
@@ -100,7 +99,7 @@ type Diff = {
 };
 
 /** The file against the hub's lines of orders booked at the partner's counters. */
-async function compare(tx: Tx, periodId: string, partnerId: string): Promise<ReconcileOutcome> {
+async function compare(tx: Db, periodId: string, partnerId: string): Promise<ReconcileOutcome> {
   await sql`
     CREATE TEMP TABLE reconciled ON COMMIT DROP AS
     WITH hub AS (

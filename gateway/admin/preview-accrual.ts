@@ -1,5 +1,11 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { computeAccrual, getPartner, getPartnerRules } from '../../partners/index.ts';
+import { cachedTiers } from '../../members/index.ts';
+import {
+  computeAccrual,
+  getPartner,
+  getPartnerRules,
+  withAllianceTiers,
+} from '../../partners/index.ts';
 import type { StaffEnv } from '../context.ts';
 import { json, PartnerIdParam, partnerAdminProblems } from '../schemas.ts';
 
@@ -39,7 +45,7 @@ const AccrualSchema = z
     capped: z.boolean(),
     explanation: z.string(),
   })
-  .openapi('Accrual');
+  .openapi('AccrualPreview');
 
 export const route = createRoute({
   method: 'post',
@@ -61,10 +67,11 @@ export function register(app: OpenAPIHono<StaffEnv>): void {
   app.openapi(route, async (c) => {
     const { db, clock } = c.get('services');
     const partner = await getPartner(db, c.req.valid('param').partnerId);
-    const rules = await getPartnerRules(db, partner.id);
+    const [rules, tiers] = await Promise.all([getPartnerRules(db, partner.id), cachedTiers(db)]);
     const input = c.req.valid('json');
+    // Scored as a purchase at the counter is (partners/counter.ts), alliance tiers included.
     const accrual = computeAccrual(
-      rules.earn,
+      withAllianceTiers(rules.earn, tiers),
       { amountMinor: input.amountMinor, lines: input.lines },
       { tier: input.tier, paidMember: input.paidMember },
       { instant: input.at ? new Date(input.at) : clock.now(), timeZone: rules.timeZone },

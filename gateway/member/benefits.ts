@@ -1,7 +1,8 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { availableBenefits } from '../../members/index.ts';
+import { problem } from '../schemas.ts';
 import type { MemberEnv } from './context.ts';
-import { BenefitSchema, benefitJson, problem } from './schemas.ts';
+import { BenefitSchema, benefitJson } from './schemas.ts';
 
 export const getBenefitsRoute = createRoute({
   method: 'get',

@@ -1,7 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { outboxSender, type SignInCodeSender } from '../../members/index.ts';
-import { AppError, type Services } from '../../platform/index.ts';
-import { fieldsFromZod } from '../problem.ts';
+import type { Services } from '../../platform/index.ts';
 import { memberSession } from './auth.ts';
 import { registerBenefits } from './benefits.ts';
 import type { MemberEnv } from './context.ts';
@@ -24,15 +23,8 @@ export type MemberRoutesOptions = {
 
 /** The member API: sign-in, and /v1/me for the signed-in member's own data only. */
 export function memberRoutes(options: MemberRoutesOptions = {}): OpenAPIHono<MemberEnv> {
-  const app = new OpenAPIHono<MemberEnv>({
-    defaultHook: (result) => {
-      if (!result.success) {
-        const fields = fieldsFromZod(result.error, result.target);
-        // Thrown, so that the app's one error handler renders it as problem+json.
-        throw new AppError('validation_failed', 'Some fields are not valid.', { fields });
-      }
-    },
-  });
+  // Bad input is answered by the app's defaultHook, which mounted routers inherit.
+  const app = new OpenAPIHono<MemberEnv>();
   app.openAPIRegistry.registerComponent('securitySchemes', 'memberSession', {
     type: 'http',
     scheme: 'bearer',

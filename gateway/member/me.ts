@@ -9,12 +9,12 @@ import {
 } from '../../members/index.ts';
 import { partnerBrands } from '../../partners/index.ts';
 import { AppError } from '../../platform/index.ts';
+import { problem } from '../schemas.ts';
 import type { MemberEnv } from './context.ts';
 import {
   PaidStatusSchema,
   ProfileSchema,
   paidJson,
-  problem,
   profileJson,
   progressJson,
   TierProgressSchema,

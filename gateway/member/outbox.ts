@@ -1,8 +1,8 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { readOutbox } from '../../members/index.ts';
 import { AppError } from '../../platform/index.ts';
+import { problem } from '../schemas.ts';
 import type { MemberEnv } from './context.ts';
-import { problem } from './schemas.ts';
 
 export const devOutboxRoute = createRoute({
   method: 'get',

@@ -1,7 +1,8 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { cancelPaidMembership, paidStatus, startTrial } from '../../members/index.ts';
+import { problem } from '../schemas.ts';
 import type { MemberEnv } from './context.ts';
-import { PaidStatusSchema, paidJson, problem } from './schemas.ts';
+import { PaidStatusSchema, paidJson } from './schemas.ts';
 
 const security = [{ memberSession: [] }];
 const statusResponse = {

@@ -13,24 +13,6 @@ const iso = z.string().openapi({ format: 'date-time', example: '2026-05-01T08:00
 const isoOrNull = iso.nullable();
 const isoOf = (d: Date | null): string | null => (d ? d.toISOString() : null);
 
-export const ProblemSchema = z
-  .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.number().int(),
-    detail: z.string(),
-    instance: z.string(),
-    requestId: z.string(),
-    errors: z.array(z.object({ field: z.string(), reason: z.string() })).optional(),
-  })
-  .passthrough()
-  .openapi('Problem');
-
-export const problem = (description: string) => ({
-  content: { 'application/problem+json': { schema: ProblemSchema } },
-  description,
-});
-
 export const ContactSchema = z.object({
   phone: z.string().min(3).max(32).optional().openapi({ example: '+8613800000001' }),
   email: z.string().min(3).max(254).optional(),

@@ -1,8 +1,9 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { requestSignInCode, type SignInCodeSender, verifySignInCode } from '../../members/index.ts';
 import type { Services } from '../../platform/index.ts';
+import { problem } from '../schemas.ts';
 import type { MemberEnv } from './context.ts';
-import { ContactSchema, problem } from './schemas.ts';
+import { ContactSchema } from './schemas.ts';
 
 export const requestCodeRoute = createRoute({
   method: 'post',

@@ -1,8 +1,8 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { accrueForPurchase, type PurchaseResult } from '../../partners/index.ts';
-import { AppError, isAppError, type Logger, problemTypes } from '../../platform/index.ts';
+import { type Logger, problemTypes } from '../../platform/index.ts';
 import type { PartnerEnv } from '../context.ts';
-import { problemTypeUri } from '../problem.ts';
+import { asAppError, problemTypeUri } from '../problem.ts';
 import { receiptHeaders } from '../receipts.ts';
 import { json } from '../schemas.ts';
 import {
@@ -116,16 +116,13 @@ const batchRoute = createRoute({
   },
 });
 
-/** One purchase's failure as its result; an unexpected error is logged, as onError would. */
+/** One purchase's failure as its result, told as onError would tell it. */
 function failure(
   orderId: string,
   error: unknown,
   logger: Logger,
 ): z.infer<typeof BatchResultSchema> {
-  if (!isAppError(error)) logger.error({ err: error, orderId }, 'batch accrual failed');
-  const e = isAppError(error)
-    ? error
-    : new AppError('internal', 'The purchase could not be recorded.');
+  const e = asAppError(error, logger, { orderId });
   return {
     orderId,
     status: 'failed',
