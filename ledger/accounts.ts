@@ -66,8 +66,8 @@ type Executor = Kysely<Database>;
 
 /**
  * Accounts are created on first use and never deleted, so their ids are cached for the life of
- * the process. Only ids found outside a transaction are cached: an account created inside one
- * that then rolled back would otherwise stay in the cache without existing.
+ * the process. An account created inside a transaction is not cached until it is found again
+ * committed: the transaction may still roll back, and the id would stay cached without existing.
  */
 export function createAccountDirectory(db: Db): AccountDirectory {
   const cache = new Map<string, string>();
@@ -81,19 +81,14 @@ export function createAccountDirectory(db: Db): AccountDirectory {
       if (id === undefined) missing.set(names[i] ?? '', keys[i] as AccountKey);
     });
     if (missing.size === 0) return cached as string[];
-    // Ids found inside a transaction are not cached: it may still roll back.
-    const local = await load([...missing.values()], tx ?? db, tx === undefined);
+    const local = await load([...missing.values()], tx ?? db);
     return names.map((name, i) => {
       const id = cached[i] ?? local.get(name);
       if (id === undefined) throw new Error(`ledger account ${name} could not be created`);
       return id;
     });
   };
-  const load = async (
-    keys: AccountKey[],
-    executor: Executor,
-    remember: boolean,
-  ): Promise<Map<string, string>> => {
+  const load = async (keys: AccountKey[], executor: Executor): Promise<Map<string, string>> => {
     // New accounts are inserted in one global order (by key), like row locks: two
     // transactions creating the same accounts in different orders would each wait on the
     // other's uncommitted index entry, a deadlock that failed whole accrual batches.
@@ -114,13 +109,19 @@ export function createAccountDirectory(db: Db): AccountDirectory {
       kind: string;
       asset: string;
       shard: number;
+      settled: boolean;
     }>`
-      SELECT a.id, a.owner_type, a.owner_id, a.kind, a.asset, a.shard FROM ledger_accounts a
+      -- settled: written by a transaction other than this one, so already committed (a row is
+      -- only visible here once its writer committed). Such an id cannot be rolled back.
+      SELECT a.id, a.owner_type, a.owner_id, a.kind, a.asset, a.shard,
+        (pg_current_xact_id_if_assigned() IS NULL
+          OR a.xmin <> pg_current_xact_id_if_assigned()::xid) AS settled
+      FROM ledger_accounts a
       JOIN unnest(${keys.map((k) => k.ownerType)}::text[], ${keys.map((k) => k.ownerId)}::uuid[],
         ${keys.map((k) => k.kind)}::text[], ${keys.map((k) => k.asset)}::text[], ${keys.map((k) => k.shard ?? 0)}::int2[])
         AS w(owner_type, owner_id, kind, asset, shard)
       USING (owner_type, owner_id, kind, asset, shard)`.execute(executor);
-    if (remember && cache.size + found.rows.length > cacheMax) cache.clear();
+    if (cache.size + found.rows.length > cacheMax) cache.clear();
     const loaded = new Map<string, string>();
     for (const r of found.rows) {
       const k = keyString({
@@ -131,7 +132,7 @@ export function createAccountDirectory(db: Db): AccountDirectory {
         shard: r.shard,
       });
       loaded.set(k, r.id);
-      if (remember) cache.set(k, r.id);
+      if (r.settled) cache.set(k, r.id);
     }
     return loaded;
   };

@@ -63,15 +63,13 @@ export async function spendFromLots(
   const extras = (
     spend.partnerId && spend.extra ? spend.extra(spend.takes, spend.partnerId) : []
   ).filter((e) => e.amount !== 0);
-  const issuerAccounts = await deps.accounts.ids(
-    issuers.map(([p]) => partnerPointsKey(p, spend.issuerKind)),
+  const accountIds = await deps.accounts.ids(
+    [...issuers.map(([p]) => partnerPointsKey(p, spend.issuerKind)), ...extras.map((e) => e.key)],
     tx,
   );
-  const extraAccounts = await deps.accounts.ids(
-    extras.map((e) => e.key),
-    tx,
-  );
-  await lockAccounts(tx, [...issuerAccounts, ...extraAccounts]);
+  const issuerAccounts = accountIds.slice(0, issuers.length);
+  const extraAccounts = accountIds.slice(issuers.length);
+  await lockAccounts(tx, accountIds);
   const points = sumTakes(spend.takes);
   const postings: PostingSpec[] = [
     { accountId: spend.memberAccount, asset: pointsAsset, amount: -points },
