@@ -4,7 +4,7 @@ import type { Ledger } from '../../ledger/index.ts';
 import { manualClock, newId } from '../../platform/index.ts';
 import { runSettlement } from '../../settlement/index.ts';
 import { createTestHub, type TestHub } from '../support/hub.ts';
-import { expectSoundLedger, farFuture, key, ledgerFor } from '../support/ledger.ts';
+import { accrueFor, expectSoundLedger, key, ledgerFor } from '../support/ledger.ts';
 import {
   newTestPartner,
   signedFetch,
@@ -31,13 +31,7 @@ beforeAll(async () => {
   issuer = await newTestPartner(hub);
   acceptor = await newTestPartner(hub);
   const member = newId();
-  await ledger.accrue({
-    partnerId: issuer.partner.id,
-    memberId: member,
-    points: 5000,
-    idempotencyKey: key(),
-    expiresAt: farFuture,
-  });
+  await accrueFor(ledger, issuer.partner.id, member, 5000);
   await redeemAt(ledger, acceptor.partner.id, member, 1250, 'ORD-1');
   await redeemAt(ledger, acceptor.partner.id, member, 750, 'ORD,2');
   await redeemAt(ledger, acceptor.partner.id, member, 100, 'ORD-3');

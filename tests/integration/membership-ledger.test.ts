@@ -10,7 +10,7 @@ import {
   subscribe,
 } from '../../members/index.ts';
 import { createTestHub, type TestHub } from '../support/hub.ts';
-import { expectSoundLedger, farFuture, key, ledgerFor } from '../support/ledger.ts';
+import { accrueFor, expectSoundLedger, holdFor, ledgerFor } from '../support/ledger.ts';
 import { newTestPartner, uniqueCode } from '../support/partners.ts';
 
 let hub: TestHub;
@@ -34,14 +34,7 @@ async function newMember(points: number): Promise<string> {
   const m = await enrolMember(hub.services, {
     email: `${uniqueCode('m').toLowerCase()}@example.test`,
   });
-  if (points > 0)
-    await ledger.accrue({
-      partnerId,
-      memberId: m.id,
-      points,
-      idempotencyKey: key(),
-      expiresAt: farFuture,
-    });
+  if (points > 0) await accrueFor(ledger, partnerId, m.id, points);
   return m.id;
 }
 
@@ -90,13 +83,7 @@ describe('closing a membership', () => {
 
   it('is refused while a counter holds points, and the membership stays open', async () => {
     const memberId = await newMember(500);
-    await ledger.hold({
-      partnerId,
-      memberId,
-      points: 100,
-      idempotencyKey: key(),
-      expiresAt: new Date(Date.now() + 60_000),
-    });
+    await holdFor(ledger, partnerId, memberId, 100, new Date(Date.now() + 60_000));
     await expect(
       closeMembership(hub.services, {
         memberId,
