@@ -6,14 +6,13 @@ import {
   isPaidMember,
   paidStatus,
   type RecordMembershipFee,
-  recordGrowthEvent,
   renewPaidMembership,
   startTrial,
   subscribe,
 } from '../../members/index.ts';
-import { manualClock, newId } from '../../platform/index.ts';
+import { manualClock } from '../../platform/index.ts';
 import { createTestHub, type TestHub } from '../support/hub.ts';
-import { createMember, createPartner } from '../support/members.ts';
+import { createMember, createPartner, recordPurchase } from '../support/members.ts';
 
 const clock = manualClock(new Date('2026-01-10T00:00:00Z'));
 let hub: TestHub;
@@ -89,14 +88,7 @@ describe('subscription', () => {
 
     const partner = await createPartner(hub.services.db);
     const vip = await createMember(hub.services);
-    await recordGrowthEvent(hub.services, {
-      memberId: vip.id,
-      partnerId: partner,
-      kind: 'purchase',
-      amount: 200000,
-      eventRef: newId(),
-      occurredAt: clock.now(),
-    });
+    await recordPurchase(hub.services, vip.id, partner, 200000);
     const cheap = await subscribe(hub.services, {
       memberId: vip.id,
       planCode: 'super',
