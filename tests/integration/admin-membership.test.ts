@@ -1,9 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../gateway/index.ts';
-import { computeSegments, publishBenefit, recordGrowthEvent } from '../../members/index.ts';
+import { computeSegments, publishBenefit } from '../../members/index.ts';
 import { manualClock, newId } from '../../platform/index.ts';
 import { createTestHub, type TestHub } from '../support/hub.ts';
-import { benefitIdsMemberSees, createMember, createPartner } from '../support/members.ts';
+import {
+  benefitIdsMemberSees,
+  createMember,
+  createPartner,
+  recordPurchase,
+} from '../support/members.ts';
 import { staffClient, staffToken, type TestApp, uniqueCode } from '../support/partners.ts';
 
 const start = new Date('2026-03-01T04:00:00Z');
@@ -94,14 +99,7 @@ describe('segments', () => {
     const spenders = [];
     for (let i = 0; i < 3; i++) {
       const m = await createMember(hub.services);
-      await recordGrowthEvent(hub.services, {
-        memberId: m.id,
-        partnerId: partner,
-        kind: 'purchase',
-        amount: (i + 1) * 10_000,
-        eventRef: newId(),
-        occurredAt: clock.now(),
-      });
+      await recordPurchase(hub.services, m.id, partner, (i + 1) * 10_000);
       spenders.push(m.id);
     }
     // Two months on, nobody is new; the spenders are active, everyone else dormant.

@@ -4,13 +4,12 @@ import {
   createPaidPlan,
   publishBenefit,
   recordBenefitUse,
-  recordGrowthEvent,
   startTrial,
   withdrawBenefit,
 } from '../../members/index.ts';
-import { manualClock, newId } from '../../platform/index.ts';
+import { manualClock } from '../../platform/index.ts';
 import { createTestHub, type TestHub } from '../support/hub.ts';
-import { createMember, createPartner } from '../support/members.ts';
+import { createMember, createPartner, recordPurchase } from '../support/members.ts';
 
 // 2026-04-30 20:00 UTC is already 1 May 04:00 in Shanghai: periods follow the alliance's zone.
 const clock = manualClock(new Date('2026-04-20T02:00:00Z'));
@@ -68,14 +67,7 @@ describe('available benefits', () => {
 
   it('add tier benefits when the tier is reached, and paid-only ones on a trial', async () => {
     const member = await createMember(hub.services);
-    await recordGrowthEvent(hub.services, {
-      memberId: member.id,
-      partnerId: tea,
-      kind: 'purchase',
-      amount: 200000,
-      eventRef: newId(),
-      occurredAt: clock.now(),
-    });
+    await recordPurchase(hub.services, member.id, tea, 200000);
     expect(codes(await availableBenefits(hub.services, member.id))).toEqual([
       'star2-lounge',
       'tea-95',

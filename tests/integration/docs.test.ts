@@ -21,7 +21,9 @@ describe('API reference', () => {
     const html = await res.text();
     const sources = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1] ?? '');
     expect(sources.filter((s) => /^(https?:)?\/\//.test(s))).toEqual([]);
-    for (const asset of sources.filter((s) => s.startsWith('/docs/assets/'))) {
+    const assets = sources.filter((s) => s.startsWith('/docs/assets/'));
+    expect(assets.length).toBeGreaterThan(0);
+    for (const asset of assets) {
       const served = await app.request(asset);
       expect(served.status, asset).toBe(200);
       expect((await served.arrayBuffer()).byteLength, asset).toBeGreaterThan(20);

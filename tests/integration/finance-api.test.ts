@@ -4,10 +4,11 @@ import type { Ledger } from '../../ledger/index.ts';
 import { manualClock, newId } from '../../platform/index.ts';
 import { runSettlement } from '../../settlement/index.ts';
 import { createTestHub, type TestHub } from '../support/hub.ts';
-import { expectSoundLedger, farFuture, key, ledgerFor } from '../support/ledger.ts';
+import { accrueFor, expectSoundLedger, key, ledgerFor } from '../support/ledger.ts';
 import {
   newTestPartner,
   signedFetch,
+  staffClient,
   staffToken,
   type TestApp,
   type TestPartner,
@@ -19,6 +20,7 @@ let hub: TestHub;
 let app: TestApp;
 let ledger: Ledger;
 let finance: string;
+let asFinance: ReturnType<typeof staffClient>;
 let issuer: TestPartner;
 let acceptor: TestPartner;
 let periodId: string;
@@ -28,16 +30,11 @@ beforeAll(async () => {
   app = createApp(hub.services);
   ledger = ledgerFor(hub, clock);
   finance = await staffToken(hub, 'finance');
+  asFinance = staffClient(app, finance);
   issuer = await newTestPartner(hub);
   acceptor = await newTestPartner(hub);
   const member = newId();
-  await ledger.accrue({
-    partnerId: issuer.partner.id,
-    memberId: member,
-    points: 5000,
-    idempotencyKey: key(),
-    expiresAt: farFuture,
-  });
+  await accrueFor(ledger, issuer.partner.id, member, 5000);
   await redeemAt(ledger, acceptor.partner.id, member, 1250, 'ORD-1');
   await redeemAt(ledger, acceptor.partner.id, member, 750, 'ORD,2');
   await redeemAt(ledger, acceptor.partner.id, member, 100, 'ORD-3');
@@ -54,24 +51,13 @@ afterAll(async () => {
   await hub.close();
 });
 
-function asFinance(path: string, init: { method?: string; body?: unknown; token?: string } = {}) {
-  return app.request(path, {
-    method: init.method ?? 'GET',
-    headers: {
-      authorization: `Bearer ${init.token ?? finance}`,
-      'content-type': 'application/json',
-    },
-    body: init.body === undefined ? undefined : JSON.stringify(init.body),
-  });
-}
-
 describe('/v1/finance', () => {
   it('lists periods and summarises one: 2100 points at 1 fen, fee 2% (25 + 15 + 2)', async () => {
-    const list = await asFinance('/v1/finance/periods');
+    const list = await asFinance('GET', '/v1/finance/periods');
     expect(await list.json()).toMatchObject({
       periods: [{ id: periodId, status: 'computed', localDate: '2026-07-01' }],
     });
-    const summary = await (await asFinance(`/v1/finance/periods/${periodId}`)).json();
+    const summary = await (await asFinance('GET', `/v1/finance/periods/${periodId}`)).json();
     expect(summary).toMatchObject({
       hubFeesMinor: 42,
       matrix: [{ payerId: issuer.partner.id, payeeId: acceptor.partner.id, amountMinor: 2100 }],
@@ -80,12 +66,12 @@ describe('/v1/finance', () => {
 
   it('serves a statement as CSV whose sha256 is the digest in the JSON form', async () => {
     const path = `/v1/finance/periods/${periodId}/statements/${issuer.partner.id}`;
-    const json = (await (await asFinance(path)).json()) as {
+    const json = (await (await asFinance('GET', path)).json()) as {
       digest: string;
       totals: { netMinor: number };
     };
     expect(json.totals.netMinor).toBe(-2142);
-    const csv = await asFinance(`${path}?format=csv`);
+    const csv = await asFinance('GET', `${path}?format=csv`);
     expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     const text = await csv.text();
     expect(text).toContain('"ORD,2"');
@@ -94,23 +80,20 @@ describe('/v1/finance', () => {
 
   it('refuses staff without the finance role, and a period not yet computed', async () => {
     const admin = await staffToken(hub, 'admin');
-    expect((await asFinance('/v1/finance/periods', { token: admin })).status).toBe(403);
-    expect((await asFinance(`/v1/finance/periods/${newId()}`)).status).toBe(404);
+    expect((await asFinance('GET', '/v1/finance/periods', undefined, admin)).status).toBe(403);
+    expect((await asFinance('GET', `/v1/finance/periods/${newId()}`)).status).toBe(404);
   });
 
   it('approves, then records one payment per partner and marks the period paid', async () => {
-    const approved = await asFinance(`/v1/finance/periods/${periodId}/approve`, { method: 'POST' });
+    const approved = await asFinance('POST', `/v1/finance/periods/${periodId}/approve`);
     expect(await approved.json()).toMatchObject({ status: 'approved' });
-    const again = await asFinance(`/v1/finance/periods/${periodId}/approve`, { method: 'POST' });
+    const again = await asFinance('POST', `/v1/finance/periods/${periodId}/approve`);
     expect(again.status).toBe(409);
-    const paid = await asFinance(`/v1/finance/periods/${periodId}/paid`, {
-      method: 'POST',
-      body: {
-        payments: [
-          { partnerId: issuer.partner.id, reference: 'IN-0001' },
-          { partnerId: acceptor.partner.id, reference: 'OUT-0001' },
-        ],
-      },
+    const paid = await asFinance('POST', `/v1/finance/periods/${periodId}/paid`, {
+      payments: [
+        { partnerId: issuer.partner.id, reference: 'IN-0001' },
+        { partnerId: acceptor.partner.id, reference: 'OUT-0001' },
+      ],
     });
     expect(await paid.json()).toMatchObject({ status: 'paid' });
     await expectSoundLedger(ledger);
@@ -203,11 +186,9 @@ describe('reconciliation', () => {
 
   it('refuses a file without its header, naming the line', async () => {
     const res = await asFinance(
+      'POST',
       `/v1/finance/periods/${periodId}/reconciliations/${acceptor.partner.id}`,
-      {
-        method: 'POST',
-        body: 'nonsense',
-      },
+      'nonsense',
     );
     expect(res.status).toBe(400);
   });

@@ -2,7 +2,16 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLedger, type Ledger } from '../../ledger/index.ts';
 import { type AppError, openDatabase } from '../../platform/index.ts';
 import { createTestHub, type TestHub } from '../support/hub.ts';
-import { expectSoundLedger, farFuture, key, ledgerFor, parties } from '../support/ledger.ts';
+import {
+  accrueFor,
+  expectSoundLedger,
+  farFuture,
+  holdFor,
+  key,
+  ledgerFor,
+  parties,
+  redeemFor,
+} from '../support/ledger.ts';
 
 let hub: TestHub;
 let ledger: Ledger;
@@ -21,17 +30,9 @@ afterAll(async () => {
 describe('concurrent spending', () => {
   it('lets exactly the affordable redemptions through when many race for one balance', async () => {
     const { partner, member } = parties();
-    await ledger.accrue({
-      partnerId: partner,
-      memberId: member,
-      points: 205,
-      idempotencyKey: key(),
-      expiresAt: farFuture,
-    });
+    await accrueFor(ledger, partner, member, 205);
     const results = await Promise.allSettled(
-      Array.from({ length: 60 }, () =>
-        ledger.redeem({ partnerId: partner, memberId: member, points: 10, idempotencyKey: key() }),
-      ),
+      Array.from({ length: 60 }, () => redeemFor(ledger, partner, member, 10)),
     );
     const succeeded = results.filter((r) => r.status === 'fulfilled').length;
     const refused = results.filter(
@@ -44,30 +45,13 @@ describe('concurrent spending', () => {
 
   it('never lets holds and redemptions together overdraw a member', async () => {
     const { partner, member } = parties();
-    await ledger.accrue({
-      partnerId: partner,
-      memberId: member,
-      points: 100,
-      idempotencyKey: key(),
-      expiresAt: farFuture,
-    });
+    await accrueFor(ledger, partner, member, 100);
     const soon = new Date(Date.now() + 60_000);
     const results = await Promise.allSettled(
       Array.from({ length: 30 }, (_, i) =>
         i % 2 === 0
-          ? ledger.hold({
-              partnerId: partner,
-              memberId: member,
-              points: 7,
-              idempotencyKey: key(),
-              expiresAt: soon,
-            })
-          : ledger.redeem({
-              partnerId: partner,
-              memberId: member,
-              points: 7,
-              idempotencyKey: key(),
-            }),
+          ? holdFor(ledger, partner, member, 7, soon)
+          : redeemFor(ledger, partner, member, 7),
       ),
     );
     expect(results.filter((r) => r.status === 'fulfilled').length).toBe(14);
@@ -95,13 +79,7 @@ describe('retries', () => {
 
   it('applies a redemption sent 25 times at once exactly once', async () => {
     const { partner, member } = parties();
-    await ledger.accrue({
-      partnerId: partner,
-      memberId: member,
-      points: 100,
-      idempotencyKey: key(),
-      expiresAt: farFuture,
-    });
+    await accrueFor(ledger, partner, member, 100);
     const request = { partnerId: partner, memberId: member, points: 30, idempotencyKey: key() };
     const answers = await Promise.all(Array.from({ length: 25 }, () => ledger.redeem(request)));
     expect(new Set(answers.map((a) => a.entryId)).size).toBe(1);
@@ -133,17 +111,7 @@ describe('the group-commit writer', () => {
     const { partner } = parties();
     const members = Array.from({ length: 500 }, () => parties().member);
     const before = ledger.writerStats().batchesWritten;
-    await Promise.all(
-      members.map((m) =>
-        ledger.accrue({
-          partnerId: partner,
-          memberId: m,
-          points: 3,
-          idempotencyKey: key(),
-          expiresAt: farFuture,
-        }),
-      ),
-    );
+    await Promise.all(members.map((m) => accrueFor(ledger, partner, m, 3)));
     expect(ledger.writerStats().batchesWritten - before).toBeLessThan(50);
     for (const m of members.slice(0, 5)) expect((await ledger.memberPoints(m)).balance).toBe(3);
   });
@@ -152,17 +120,7 @@ describe('the group-commit writer', () => {
     const sideBySide = ledgerFor(hub, undefined, { batchSizeMax: 50, batchesInFlightMax: 3 });
     const { partner } = parties();
     const members = Array.from({ length: 600 }, () => parties().member);
-    await Promise.all(
-      members.map((m) =>
-        sideBySide.accrue({
-          partnerId: partner,
-          memberId: m,
-          points: 7,
-          idempotencyKey: key(),
-          expiresAt: farFuture,
-        }),
-      ),
-    );
+    await Promise.all(members.map((m) => accrueFor(sideBySide, partner, m, 7)));
     await sideBySide.close();
     const shards = await hub.services.db
       .selectFrom('ledger_accounts')
@@ -186,15 +144,7 @@ describe('the group-commit writer', () => {
   it('refuses at once, with 503 overloaded, when its queue is full', async () => {
     const small = ledgerFor(hub, undefined, { queueMax: 5, batchSizeMax: 1000, lingerMs: 50 });
     const { partner, member } = parties();
-    const calls = Array.from({ length: 8 }, () =>
-      small.accrue({
-        partnerId: partner,
-        memberId: member,
-        points: 1,
-        idempotencyKey: key(),
-        expiresAt: farFuture,
-      }),
-    );
+    const calls = Array.from({ length: 8 }, () => accrueFor(small, partner, member, 1));
     const results = await Promise.allSettled(calls);
     await small.close();
     const overloaded = results.filter(
@@ -218,15 +168,7 @@ describe('the group-commit writer', () => {
     );
     const { partner, member } = parties();
     const results = await Promise.allSettled(
-      Array.from({ length: 5 }, () =>
-        failing.accrue({
-          partnerId: partner,
-          memberId: member,
-          points: 1,
-          idempotencyKey: key(),
-          expiresAt: farFuture,
-        }),
-      ),
+      Array.from({ length: 5 }, () => accrueFor(failing, partner, member, 1)),
     );
     await failing.close();
     await broken.close();

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Ledger } from '../../ledger/index.ts';
 import { newId } from '../../platform/index.ts';
 import { createTestHub, type TestHub } from '../support/hub.ts';
-import { expectSoundLedger, farFuture, key, ledgerFor } from '../support/ledger.ts';
+import { accrueFor, expectSoundLedger, ledgerFor } from '../support/ledger.ts';
 
 // A hub process killed with SIGKILL while it writes ledger batches, then started again and
 // sent the same requests (same keys, same bodies): every request must end applied exactly
@@ -139,17 +139,7 @@ describe('a hub process killed mid-write and restarted', () => {
   }, async () => {
     const partner = newId();
     const members = Array.from({ length: 24 }, () => newId());
-    await Promise.all(
-      members.map((m) =>
-        ledger.accrue({
-          partnerId: partner,
-          memberId: m,
-          points: 100,
-          idempotencyKey: key('seed'),
-          expiresAt: farFuture,
-        }),
-      ),
-    );
+    await Promise.all(members.map((m) => accrueFor(ledger, partner, m, 100)));
     // 15 redemptions of 10 points per member, who has 100: exactly 10 each can succeed.
     const count = members.length * 15;
     const env = {

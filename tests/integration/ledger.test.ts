@@ -3,7 +3,16 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type Ledger, memberPointsKey } from '../../ledger/index.ts';
 import { type ManualClock, manualClock } from '../../platform/index.ts';
 import { createTestHub, type TestHub } from '../support/hub.ts';
-import { expectSoundLedger, farFuture, key, ledgerFor, parties } from '../support/ledger.ts';
+import {
+  accrueFor,
+  expectSoundLedger,
+  farFuture,
+  holdFor,
+  key,
+  ledgerFor,
+  parties,
+  redeemFor,
+} from '../support/ledger.ts';
 
 let hub: TestHub;
 let ledger: Ledger;
@@ -21,14 +30,10 @@ afterAll(async () => {
   await hub.close();
 });
 
-async function accrue(partnerId: string, memberId: string, points: number, expiresAt = farFuture) {
-  return ledger.accrue({ partnerId, memberId, points, idempotencyKey: key('acc'), expiresAt });
-}
-
 describe('accrual', () => {
   it('credits the member and records a lot of the issuer', async () => {
     const { partner, member } = parties();
-    const result = await accrue(partner, member, 120);
+    const result = await accrueFor(ledger, partner, member, 120);
     expect(result).toMatchObject({ points: 120, replayed: false });
     expect(await ledger.memberPoints(member)).toEqual({ balance: 120, held: 0, available: 120 });
   });
@@ -67,15 +72,7 @@ describe('accrual', () => {
   it('refuses fractional, zero and negative points without writing anything', async () => {
     const { partner, member } = parties();
     for (const points of [0, -5, 1.5]) {
-      await expect(
-        ledger.accrue({
-          partnerId: partner,
-          memberId: member,
-          points,
-          idempotencyKey: key(),
-          expiresAt: farFuture,
-        }),
-      ).rejects.toMatchObject({
+      await expect(accrueFor(ledger, partner, member, points)).rejects.toMatchObject({
         type: 'validation_failed',
       });
     }
@@ -86,15 +83,10 @@ describe('accrual', () => {
 describe('redemption', () => {
   it('spends the oldest lots first and records whose points were spent', async () => {
     const { partner, other, member } = parties();
-    const old = await accrue(partner, member, 30);
+    const old = await accrueFor(ledger, partner, member, 30);
     clock.advanceMs(1000);
-    const newer = await accrue(other, member, 50);
-    const spent = await ledger.redeem({
-      partnerId: other,
-      memberId: member,
-      points: 40,
-      idempotencyKey: key(),
-    });
+    const newer = await accrueFor(ledger, other, member, 50);
+    const spent = await redeemFor(ledger, other, member, 40);
     expect(spent.lots).toEqual([
       { lotId: old.lotId, issuerPartnerId: partner, points: 30 },
       { lotId: newer.lotId, issuerPartnerId: other, points: 10 },
@@ -104,21 +96,19 @@ describe('redemption', () => {
 
   it('rejects an overdraft, and repeats the rejection for a retry even after points arrive', async () => {
     const { partner, member } = parties();
-    await accrue(partner, member, 10);
+    await accrueFor(ledger, partner, member, 10);
     const request = { partnerId: partner, memberId: member, points: 25, idempotencyKey: key() };
     await expect(ledger.redeem(request)).rejects.toMatchObject({ type: 'insufficient_points' });
-    await accrue(partner, member, 100);
+    await accrueFor(ledger, partner, member, 100);
     await expect(ledger.redeem(request)).rejects.toMatchObject({ type: 'insufficient_points' });
     expect((await ledger.memberPoints(member)).balance).toBe(110);
   });
 
   it('does not spend expired points', async () => {
     const { partner, member } = parties();
-    await accrue(partner, member, 10, new Date(clock.now().getTime() + 1000));
+    await accrueFor(ledger, partner, member, 10, new Date(clock.now().getTime() + 1000));
     clock.advanceMs(2000);
-    await expect(
-      ledger.redeem({ partnerId: partner, memberId: member, points: 5, idempotencyKey: key() }),
-    ).rejects.toMatchObject({
+    await expect(redeemFor(ledger, partner, member, 5)).rejects.toMatchObject({
       type: 'insufficient_points',
     });
   });
@@ -127,18 +117,18 @@ describe('redemption', () => {
 describe('holds', () => {
   it('reserves points, then captures part and releases the rest', async () => {
     const { partner, member } = parties();
-    await accrue(partner, member, 100);
-    const held = await ledger.hold({
-      partnerId: partner,
-      memberId: member,
-      points: 60,
-      idempotencyKey: key(),
-      expiresAt: new Date(clock.now().getTime() + 60_000),
-    });
+    await accrueFor(ledger, partner, member, 100);
+    const held = await holdFor(
+      ledger,
+      partner,
+      member,
+      60,
+      new Date(clock.now().getTime() + 60_000),
+    );
     expect(await ledger.memberPoints(member)).toEqual({ balance: 100, held: 60, available: 40 });
-    await expect(
-      ledger.redeem({ partnerId: partner, memberId: member, points: 50, idempotencyKey: key() }),
-    ).rejects.toMatchObject({ type: 'insufficient_points' });
+    await expect(redeemFor(ledger, partner, member, 50)).rejects.toMatchObject({
+      type: 'insufficient_points',
+    });
     const captured = await ledger.capture({
       partnerId: partner,
       holdId: held.holdId,
@@ -154,14 +144,14 @@ describe('holds', () => {
 
   it('voids a hold, giving every point back', async () => {
     const { partner, member } = parties();
-    await accrue(partner, member, 100);
-    const held = await ledger.hold({
-      partnerId: partner,
-      memberId: member,
-      points: 70,
-      idempotencyKey: key(),
-      expiresAt: new Date(clock.now().getTime() + 60_000),
-    });
+    await accrueFor(ledger, partner, member, 100);
+    const held = await holdFor(
+      ledger,
+      partner,
+      member,
+      70,
+      new Date(clock.now().getTime() + 60_000),
+    );
     expect(
       await ledger.voidHold({ partnerId: partner, holdId: held.holdId, idempotencyKey: key() }),
     ).toMatchObject({ released: 70 });
@@ -170,14 +160,14 @@ describe('holds', () => {
 
   it('cannot be captured or voided by another partner', async () => {
     const { partner, other, member } = parties();
-    await accrue(partner, member, 100);
-    const held = await ledger.hold({
-      partnerId: partner,
-      memberId: member,
-      points: 10,
-      idempotencyKey: key(),
-      expiresAt: new Date(clock.now().getTime() + 60_000),
-    });
+    await accrueFor(ledger, partner, member, 100);
+    const held = await holdFor(
+      ledger,
+      partner,
+      member,
+      10,
+      new Date(clock.now().getTime() + 60_000),
+    );
     await expect(
       ledger.capture({ partnerId: other, holdId: held.holdId, idempotencyKey: key() }),
     ).rejects.toMatchObject({ type: 'not_found' });
@@ -189,7 +179,7 @@ describe('holds', () => {
 
   it('answers a retry that arrives after the deadline with the first answer', async () => {
     const { partner, member } = parties();
-    await accrue(partner, member, 10);
+    await accrueFor(ledger, partner, member, 10);
     const request = {
       partnerId: partner,
       memberId: member,
@@ -207,14 +197,14 @@ describe('holds', () => {
 
   it('voids itself once its deadline passes (the sweep job)', async () => {
     const { partner, member } = parties();
-    await accrue(partner, member, 100);
-    const held = await ledger.hold({
-      partnerId: partner,
-      memberId: member,
-      points: 30,
-      idempotencyKey: key(),
-      expiresAt: new Date(clock.now().getTime() + 60_000),
-    });
+    await accrueFor(ledger, partner, member, 100);
+    const held = await holdFor(
+      ledger,
+      partner,
+      member,
+      30,
+      new Date(clock.now().getTime() + 60_000),
+    );
     clock.advanceMs(60_001);
     await expect(
       ledger.capture({ partnerId: partner, holdId: held.holdId, idempotencyKey: key() }),
@@ -228,15 +218,10 @@ describe('expiry', () => {
   it("moves an expired lot's remainder to the issuer's breakage, each lot in an entry of its own", async () => {
     const { partner, member } = parties();
     const soon = new Date(clock.now().getTime() + 10_000);
-    await accrue(partner, member, 40, soon);
-    await accrue(partner, member, 25, soon);
-    await accrue(partner, member, 100);
-    await ledger.redeem({
-      partnerId: partner,
-      memberId: member,
-      points: 15,
-      idempotencyKey: key(),
-    });
+    await accrueFor(ledger, partner, member, 40, soon);
+    await accrueFor(ledger, partner, member, 25, soon);
+    await accrueFor(ledger, partner, member, 100);
+    await redeemFor(ledger, partner, member, 15);
     clock.advanceMs(10_000);
     expect(await ledger.expireLots()).toBeGreaterThanOrEqual(2);
     expect((await ledger.memberPoints(member)).balance).toBe(100);
@@ -254,7 +239,7 @@ describe('expiry', () => {
 describe('reversal', () => {
   it('reverses an unspent accrual, and only once', async () => {
     const { partner, member } = parties();
-    const accrual = await accrue(partner, member, 80);
+    const accrual = await accrueFor(ledger, partner, member, 80);
     const reversed = await ledger.reverse({
       partnerId: partner,
       entryId: accrual.entryId,
@@ -270,8 +255,8 @@ describe('reversal', () => {
 
   it('refuses to reverse an accrual whose points were spent', async () => {
     const { partner, member } = parties();
-    const accrual = await accrue(partner, member, 80);
-    await ledger.redeem({ partnerId: partner, memberId: member, points: 1, idempotencyKey: key() });
+    const accrual = await accrueFor(ledger, partner, member, 80);
+    await redeemFor(ledger, partner, member, 1);
     await expect(
       ledger.reverse({ partnerId: partner, entryId: accrual.entryId, idempotencyKey: key() }),
     ).rejects.toMatchObject({
@@ -282,27 +267,17 @@ describe('reversal', () => {
 
   it('returns redeemed points to the lots they came from', async () => {
     const { partner, other, member } = parties();
-    await accrue(partner, member, 30);
-    const spent = await ledger.redeem({
-      partnerId: other,
-      memberId: member,
-      points: 30,
-      idempotencyKey: key(),
-    });
+    await accrueFor(ledger, partner, member, 30);
+    const spent = await redeemFor(ledger, other, member, 30);
     await ledger.reverse({ partnerId: other, entryId: spent.entryId, idempotencyKey: key() });
     expect((await ledger.memberPoints(member)).balance).toBe(30);
-    const again = await ledger.redeem({
-      partnerId: other,
-      memberId: member,
-      points: 30,
-      idempotencyKey: key(),
-    });
+    const again = await redeemFor(ledger, other, member, 30);
     expect(again.lots.map((l) => l.issuerPartnerId)).toEqual([partner]);
   });
 
   it("cannot reverse another partner's entry", async () => {
     const { partner, other, member } = parties();
-    const accrual = await accrue(partner, member, 10);
+    const accrual = await accrueFor(ledger, partner, member, 10);
     await expect(
       ledger.reverse({ partnerId: other, entryId: accrual.entryId, idempotencyKey: key() }),
     ).rejects.toMatchObject({ type: 'not_found' });
@@ -312,7 +287,7 @@ describe('reversal', () => {
 describe('the journal in the database', () => {
   it('refuses UPDATE and DELETE on entries and postings', async () => {
     const { partner, member } = parties();
-    await accrue(partner, member, 5);
+    await accrueFor(ledger, partner, member, 5);
     const db = hub.services.db;
     await expect(sql`UPDATE ledger_postings SET amount = amount * 2`.execute(db)).rejects.toThrow(
       /append-only/,
@@ -325,7 +300,7 @@ describe('the journal in the database', () => {
 
   it('refuses to commit an unbalanced entry, whoever writes it', async () => {
     const { partner, member } = parties();
-    await accrue(partner, member, 5);
+    await accrueFor(ledger, partner, member, 5);
     const account = await ledger.accountId(memberPointsKey(member));
     await expect(
       hub.services.db.transaction().execute(async (tx) => {
@@ -348,7 +323,7 @@ describe('point in time', () => {
     const start = clock.now();
     for (let i = 1; i <= 5; i += 1) {
       clock.advanceMs(1000);
-      await accrue(partner, member, i * 10);
+      await accrueFor(ledger, partner, member, i * 10);
     }
     const account = await ledger.accountId(memberPointsKey(member));
     expect(await ledger.balanceAsOf(account, start)).toBe(0);
@@ -373,7 +348,7 @@ describe('point in time', () => {
 describe('verify', () => {
   it('finds a balance changed behind the journal, and names the check', async () => {
     const { partner, member } = parties();
-    await accrue(partner, member, 5);
+    await accrueFor(ledger, partner, member, 5);
     const account = await ledger.accountId(memberPointsKey(member));
     await sql`UPDATE ledger_accounts SET balance = balance + 1 WHERE id = ${account}::uuid`.execute(
       hub.services.db,

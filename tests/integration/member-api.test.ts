@@ -1,14 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../gateway/index.ts';
-import {
-  consumePayCode,
-  createPaidPlan,
-  publishBenefit,
-  recordGrowthEvent,
-} from '../../members/index.ts';
-import { manualClock, newId } from '../../platform/index.ts';
+import { consumePayCode, createPaidPlan, publishBenefit } from '../../members/index.ts';
+import { manualClock } from '../../platform/index.ts';
 import { createTestHub, type TestHub } from '../support/hub.ts';
-import { createMember, createPartner } from '../support/members.ts';
+import { createMember, createPartner, recordPurchase } from '../support/members.ts';
 
 const clock = manualClock(new Date('2026-08-01T03:00:00Z'));
 let hub: TestHub;
@@ -80,14 +75,7 @@ async function signIn(phone: string): Promise<string> {
 describe('member API: happy path', () => {
   it('shows the member their profile, tier progress, growth and paid status', async () => {
     const member = await createMember(hub.services, 'Li Wei');
-    await recordGrowthEvent(hub.services, {
-      memberId: member.id,
-      partnerId: tea,
-      kind: 'purchase',
-      amount: 60000,
-      eventRef: newId(),
-      occurredAt: clock.now(),
-    });
+    await recordPurchase(hub.services, member.id, tea, 60000);
     const token = await signIn(member.phone ?? '');
     const res = await get('/v1/me', token);
     expect(res.status).toBe(200);

@@ -6,14 +6,13 @@ import {
   isPaidMember,
   paidStatus,
   type RecordMembershipFee,
-  recordGrowthEvent,
   renewPaidMembership,
   startTrial,
   subscribe,
 } from '../../members/index.ts';
-import { manualClock, newId } from '../../platform/index.ts';
+import { manualClock } from '../../platform/index.ts';
 import { createTestHub, type TestHub } from '../support/hub.ts';
-import { createMember, createPartner } from '../support/members.ts';
+import { createMember, createPartner, recordPurchase } from '../support/members.ts';
 
 const clock = manualClock(new Date('2026-01-10T00:00:00Z'));
 let hub: TestHub;
@@ -21,6 +20,16 @@ const fees: Parameters<RecordMembershipFee>[0][] = [];
 const recordMembershipFee: RecordMembershipFee = async (fee) => {
   fees.push(fee);
 };
+
+/** Pays for the super plan, the fee going to `recordMembershipFee`. */
+function subscribeSuper(memberId: string, idempotencyKey: string) {
+  return subscribe(hub.services, {
+    memberId,
+    planCode: 'super',
+    idempotencyKey,
+    recordMembershipFee,
+  });
+}
 
 beforeAll(async () => {
   hub = await createTestHub({ clock });
@@ -61,20 +70,10 @@ describe('subscription', () => {
   it('charges the fee for the member’s tier through the ledger seam, once per idempotency key', async () => {
     const member = await createMember(hub.services);
     const before = fees.length;
-    const first = await subscribe(hub.services, {
-      memberId: member.id,
-      planCode: 'super',
-      idempotencyKey: 'order-1',
-      recordMembershipFee,
-    });
+    const first = await subscribeSuper(member.id, 'order-1');
     expect(first).toMatchObject({ duplicate: false, term: { feeMinor: 88800, currency: 'CNY' } });
     expect(first.status).toMatchObject({ paid: true, status: 'active' });
-    const again = await subscribe(hub.services, {
-      memberId: member.id,
-      planCode: 'super',
-      idempotencyKey: 'order-1',
-      recordMembershipFee,
-    });
+    const again = await subscribeSuper(member.id, 'order-1');
     expect(again).toMatchObject({ duplicate: true, term: { id: first.term.id } });
     expect(fees.slice(before)).toEqual([
       expect.objectContaining({
@@ -89,20 +88,8 @@ describe('subscription', () => {
 
     const partner = await createPartner(hub.services.db);
     const vip = await createMember(hub.services);
-    await recordGrowthEvent(hub.services, {
-      memberId: vip.id,
-      partnerId: partner,
-      kind: 'purchase',
-      amount: 200000,
-      eventRef: newId(),
-      occurredAt: clock.now(),
-    });
-    const cheap = await subscribe(hub.services, {
-      memberId: vip.id,
-      planCode: 'super',
-      idempotencyKey: 'order-2',
-      recordMembershipFee,
-    });
+    await recordPurchase(hub.services, vip.id, partner, 200000);
+    const cheap = await subscribeSuper(vip.id, 'order-2');
     expect(cheap.term.feeMinor).toBe(8800);
   });
 
@@ -127,12 +114,7 @@ describe('subscription', () => {
   it('renews from the end of the running term, and expires by the clock', async () => {
     clock.set(new Date('2026-03-01T00:00:00Z'));
     const member = await createMember(hub.services);
-    await subscribe(hub.services, {
-      memberId: member.id,
-      planCode: 'super',
-      idempotencyKey: 'y1',
-      recordMembershipFee,
-    });
+    await subscribeSuper(member.id, 'y1');
     clock.set(new Date('2027-02-15T00:00:00Z'));
     const renewed = await renewPaidMembership(hub.services, {
       memberId: member.id,
@@ -170,24 +152,14 @@ describe('subscription', () => {
     expect(row.status).toBe('expired');
 
     // Subscribing after expiry starts a new term now.
-    const back = await subscribe(hub.services, {
-      memberId: member.id,
-      planCode: 'super',
-      idempotencyKey: 'y3',
-      recordMembershipFee,
-    });
+    const back = await subscribeSuper(member.id, 'y3');
     expect(back.term.startsAt.toISOString()).toBe('2028-03-01T00:00:00.000Z');
   });
 
   it('keeps the benefits after cancelling until the paid term ends', async () => {
     clock.set(new Date('2026-06-01T00:00:00Z'));
     const member = await createMember(hub.services);
-    await subscribe(hub.services, {
-      memberId: member.id,
-      planCode: 'super',
-      idempotencyKey: 'c1',
-      recordMembershipFee,
-    });
+    await subscribeSuper(member.id, 'c1');
     clock.set(new Date('2026-09-01T00:00:00Z'));
     const cancelled = await cancelPaidMembership(hub.services, member.id);
     expect(cancelled).toMatchObject({ paid: true, status: 'cancelled' });
@@ -207,12 +179,7 @@ describe('subscription', () => {
     const member = await createMember(hub.services);
     await startTrial(hub.services, { memberId: member.id, planCode: 'super' });
     clock.set(new Date('2026-07-10T00:00:00Z'));
-    const paid = await subscribe(hub.services, {
-      memberId: member.id,
-      planCode: 'super',
-      idempotencyKey: 't1',
-      recordMembershipFee,
-    });
+    const paid = await subscribeSuper(member.id, 't1');
     expect(paid.term.startsAt.toISOString()).toBe('2026-07-10T00:00:00.000Z');
     expect(paid.status).toMatchObject({ status: 'active', trial: false, trialUsed: true });
   });

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../gateway/index.ts';
-import { recordGrowthEvent } from '../../members/index.ts';
-import { manualClock, newId } from '../../platform/index.ts';
+import { manualClock } from '../../platform/index.ts';
 import { type CounterFixture, counterFixture } from '../support/counter.ts';
 import { createTestHub, type TestHub } from '../support/hub.ts';
-import { benefitIdsMemberSees } from '../support/members.ts';
+import { benefitIdsMemberSees, recordPurchase } from '../support/members.ts';
 import {
   idempotencyKey,
   newTestPartner,
@@ -62,14 +61,7 @@ async function listed(partner: TestPartner): Promise<string[]> {
 const memberSees = (memberId: string) => benefitIdsMemberSees(app, hub.services, memberId);
 
 async function reachTwoStars(memberId: string): Promise<void> {
-  await recordGrowthEvent(hub.services, {
-    memberId,
-    partnerId: alice.partner.id,
-    kind: 'purchase',
-    amount: 200_000,
-    eventRef: newId(),
-    occurredAt: clock.now(),
-  });
+  await recordPurchase(hub.services, memberId, alice.partner.id, 200_000);
 }
 
 function member(i: number): { memberId: string; customerId: string } {

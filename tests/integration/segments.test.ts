@@ -4,11 +4,10 @@ import {
   latestSegmentRun,
   memberSegments,
   readSegment,
-  recordGrowthEvent,
 } from '../../members/index.ts';
-import { manualClock, newId } from '../../platform/index.ts';
+import { manualClock } from '../../platform/index.ts';
 import { createTestHub, type TestHub } from '../support/hub.ts';
-import { createMember, createPartner } from '../support/members.ts';
+import { createMember, createPartner, recordPurchase } from '../support/members.ts';
 
 const start = new Date('2026-01-01T00:00:00Z');
 const clock = manualClock(start);
@@ -25,14 +24,7 @@ afterAll(async () => {
 
 async function buy(memberId: string, amount: number, at: Date) {
   clock.set(at);
-  await recordGrowthEvent(hub.services, {
-    memberId,
-    partnerId: partner,
-    kind: 'purchase',
-    amount,
-    eventRef: newId(),
-    occurredAt: at,
-  });
+  await recordPurchase(hub.services, memberId, partner, amount, at);
 }
 
 describe('segments', () => {

@@ -15,7 +15,7 @@ import {
   runSettlement,
 } from '../../settlement/index.ts';
 import { createTestHub, type TestHub } from '../support/hub.ts';
-import { expectSoundLedger, farFuture, key, ledgerFor } from '../support/ledger.ts';
+import { accrueFor, expectSoundLedger, holdFor, key, ledgerFor } from '../support/ledger.ts';
 import { expectLinesTraceToEntries } from '../support/settlement.ts';
 
 let hub: TestHub;
@@ -83,13 +83,7 @@ async function play(s: Scenario): Promise<void> {
   await Promise.all(
     partners.flatMap((partnerId, p) =>
       members.map((memberId, m) =>
-        ledger.accrue({
-          partnerId,
-          memberId,
-          points: s.opening[p * 4 + m] ?? 1,
-          idempotencyKey: key(),
-          expiresAt: farFuture,
-        }),
+        accrueFor(ledger, partnerId, memberId, s.opening[p * 4 + m] ?? 1),
       ),
     ),
   );
@@ -103,13 +97,7 @@ async function play(s: Scenario): Promise<void> {
         const partnerId = partners[c.p % partners.length] ?? '';
         const memberId = members[c.m] ?? '';
         if (c.op === 'accrue') {
-          await ledger.accrue({
-            partnerId,
-            memberId,
-            points: c.n,
-            idempotencyKey: key(),
-            expiresAt: farFuture,
-          });
+          await accrueFor(ledger, partnerId, memberId, c.n);
         } else if (c.op === 'redeem') {
           const r = await ledger.redeem({
             partnerId,
@@ -120,13 +108,13 @@ async function play(s: Scenario): Promise<void> {
           });
           spent.push({ partnerId, entryId: r.entryId });
         } else {
-          const h = await ledger.hold({
+          const h = await holdFor(
+            ledger,
             partnerId,
             memberId,
-            points: c.n,
-            idempotencyKey: key(),
-            expiresAt: new Date(clock.now().getTime() + 60_000),
-          });
+            c.n,
+            new Date(clock.now().getTime() + 60_000),
+          );
           const r = await ledger.capture({
             partnerId,
             holdId: h.holdId,

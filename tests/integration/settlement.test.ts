@@ -13,7 +13,7 @@ import {
   runSettlement,
 } from '../../settlement/index.ts';
 import { createTestHub, type TestHub } from '../support/hub.ts';
-import { expectSoundLedger, farFuture, key, ledgerFor } from '../support/ledger.ts';
+import { accrueFor, expectSoundLedger, farFuture, key, ledgerFor } from '../support/ledger.ts';
 import { uniqueCode } from '../support/partners.ts';
 import {
   clearing,
@@ -55,7 +55,7 @@ afterAll(async () => {
 });
 
 async function accrue(partnerId: string, memberId: string, points: number, expiresAt = farFuture) {
-  await ledger.accrue({ partnerId, memberId, points, idempotencyKey: key('acc'), expiresAt });
+  await accrueFor(ledger, partnerId, memberId, points, expiresAt);
   clock.advanceMs(1000);
 }
 

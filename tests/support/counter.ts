@@ -2,7 +2,7 @@ import { createLedger, type Ledger } from '../../ledger/index.ts';
 import { enrolAtPartner, issuePayCode } from '../../members/index.ts';
 import { addStore, authoriseRedemption } from '../../partners/index.ts';
 import type { TestHub } from './hub.ts';
-import { farFuture } from './ledger.ts';
+import { accrueFor } from './ledger.ts';
 import { uniqueCode } from './partners.ts';
 
 export type PurchaseBody = {
@@ -43,13 +43,7 @@ export async function counterFixture(
       email: `${customerId.toLowerCase()}@example.test`,
     });
     if ((options.points ?? 100_000) > 0) {
-      await ledger.accrue({
-        partnerId,
-        memberId: member.id,
-        points: options.points ?? 100_000,
-        idempotencyKey: uniqueCode('seed'),
-        expiresAt: farFuture,
-      });
+      await accrueFor(ledger, partnerId, member.id, options.points ?? 100_000);
     }
     members.push({ memberId: member.id, customerId });
   }

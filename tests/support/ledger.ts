@@ -25,6 +25,33 @@ export function key(label = 'k'): string {
   return `${label}-${newId()}`;
 }
 
+/** An accrual of `points` from `partnerId` to `memberId` under a fresh idempotency key. */
+export function accrueFor(
+  ledger: Ledger,
+  partnerId: string,
+  memberId: string,
+  points: number,
+  expiresAt: Date = farFuture,
+) {
+  return ledger.accrue({ partnerId, memberId, points, idempotencyKey: key('acc'), expiresAt });
+}
+
+/** A redemption of `points` by `memberId` at `partnerId` under a fresh idempotency key. */
+export function redeemFor(ledger: Ledger, partnerId: string, memberId: string, points: number) {
+  return ledger.redeem({ partnerId, memberId, points, idempotencyKey: key('red') });
+}
+
+/** A hold of `points` on `memberId` for `partnerId` until `expiresAt`, under a fresh key. */
+export function holdFor(
+  ledger: Ledger,
+  partnerId: string,
+  memberId: string,
+  points: number,
+  expiresAt: Date,
+) {
+  return ledger.hold({ partnerId, memberId, points, idempotencyKey: key('hold'), expiresAt });
+}
+
 /** The invariant check every money-moving test ends with. */
 export async function expectSoundLedger(ledger: Ledger): Promise<void> {
   expect(await ledger.verify()).toEqual([]);

@@ -1,4 +1,10 @@
-import { enrolMember, issueMemberSession, type MemberProfile } from '../../members/index.ts';
+import {
+  enrolMember,
+  issueMemberSession,
+  type MemberDeps,
+  type MemberProfile,
+  recordGrowthEvent,
+} from '../../members/index.ts';
 import { type Db, newId, type Services } from '../../platform/index.ts';
 import type { TestApp } from './partners.ts';
 
@@ -24,6 +30,24 @@ export async function createMember(
   displayName = 'Test Member',
 ): Promise<MemberProfile> {
   return enrolMember(services, { phone: uniquePhone(), displayName });
+}
+
+/** A purchase of `amount` by the member at the partner, under a fresh event reference. */
+export function recordPurchase(
+  services: MemberDeps,
+  memberId: string,
+  partnerId: string,
+  amount: number,
+  occurredAt: Date = services.clock.now(),
+) {
+  return recordGrowthEvent(services, {
+    memberId,
+    partnerId,
+    kind: 'purchase',
+    amount,
+    eventRef: newId(),
+    occurredAt,
+  });
 }
 
 /** The ids of the benefits a member sees in GET /v1/me/benefits, signed in as that member. */
