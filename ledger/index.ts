@@ -6,7 +6,12 @@ export {
   partnerPointsKey,
   pointsAsset,
 } from './accounts.ts';
-export type { AccrualInput, AccrualOutcome, AccrualResult } from './accrual.ts';
+export {
+  type AccrualInput,
+  type AccrualOutcome,
+  type AccrualResult,
+  accrualHash,
+} from './accrual.ts';
 export type {
   ClawBackInput,
   ClawBackOutcome,

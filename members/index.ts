@@ -78,7 +78,6 @@ export {
 export {
   loadMembershipSettings,
   type MembershipSettings,
-  updateMembershipSettings,
 } from './settings.ts';
 export {
   issueMemberSession,

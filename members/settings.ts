@@ -29,9 +29,8 @@ export async function loadMembershipSettings(db: Db): Promise<MembershipSettings
 }
 
 /**
- * The membership rules as every growth event needs them, from this process's cache: a change
- * made through updateMembershipSettings applies here at once, one made by another process
- * within 15 s.
+ * The membership rules as growth events and member views need them, from this process's
+ * cache: a change to the row is seen within 15 s.
  */
 export function cachedMembershipSettings(db: Db): Promise<MembershipSettings> {
   return membershipSettings.get(db, 'settings');
@@ -42,27 +41,6 @@ const membershipSettings = databaseCache<MembershipSettings>({
   max: 1,
   load: (db) => loadMembershipSettings(db),
 });
-
-export async function updateMembershipSettings(
-  db: Db,
-  changes: Partial<MembershipSettings>,
-): Promise<MembershipSettings> {
-  const set: Record<string, unknown> = {};
-  if (changes.growthWindowMonths !== undefined)
-    set.growth_window_months = changes.growthWindowMonths;
-  if (changes.tierReviewMonths !== undefined) set.tier_review_months = changes.tierReviewMonths;
-  if (changes.trialDays !== undefined) set.trial_days = changes.trialDays;
-  if (changes.closingPointsPolicy !== undefined)
-    set.closing_points_policy = changes.closingPointsPolicy;
-  if (changes.newMemberDays !== undefined) set.new_member_days = changes.newMemberDays;
-  if (changes.dormantAfterDays !== undefined) set.dormant_after_days = changes.dormantAfterDays;
-  if (changes.superUserPercent !== undefined) set.super_user_percent = changes.superUserPercent;
-  if (Object.keys(set).length > 0) {
-    await db.updateTable('membership_settings').set(set).where('id', '=', 1).execute();
-    membershipSettings.invalidate(db);
-  }
-  return loadMembershipSettings(db);
-}
 
 /** `months` calendar months after `at`, as PostgreSQL's interval arithmetic counts them. */
 export function addMonths(at: Date, months: number): Date {

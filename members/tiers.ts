@@ -47,8 +47,8 @@ export async function loadTiers(db: Db): Promise<TierView[]> {
 }
 
 /**
- * The tier ladder as every accrual and growth event needs it, from this process's cache: a
- * change made through updateTier applies here at once, one made by another process within 15 s.
+ * The tier ladder as accruals, growth events and member views need it, from this process's
+ * cache: a change made through updateTier applies here at once, any other within 15 s.
  */
 export function cachedTiers(db: Db): Promise<TierView[]> {
   return tierLadder.get(db, 'ladder');
@@ -340,14 +340,16 @@ export type TierProgress = {
 /** Where a member stands: tier, growth value, and how much more the next tier needs. */
 export async function tierProgress(deps: MemberDeps, memberId: string): Promise<TierProgress> {
   const now = deps.clock.now();
-  const settings = await loadMembershipSettings(deps.db);
-  const member = await deps.db
-    .selectFrom('members')
-    .select(['tier_code', 'tier_since', 'tier_review_at'])
-    .where('id', '=', memberId)
-    .executeTakeFirst();
+  const [settings, tiers, member] = await Promise.all([
+    cachedMembershipSettings(deps.db),
+    cachedTiers(deps.db),
+    deps.db
+      .selectFrom('members')
+      .select(['tier_code', 'tier_since', 'tier_review_at'])
+      .where('id', '=', memberId)
+      .executeTakeFirst(),
+  ]);
   if (!member) throw new AppError('not_found', 'No such member.');
-  const tiers = await loadTiers(deps.db);
   const growthValue = await growthValueAt(deps.db, memberId, now, settings.growthWindowMonths);
   const tier = tierByCode(tiers, member.tier_code);
   const next = nextTierAbove(tiers, tier.rank);

@@ -3,15 +3,15 @@
  * how fast any accrual writer could be here. Whatever its design, a writer that keeps what the
  * ledger promises writes, for each accrual, a lot, the member's posting and the member's new
  * balance. This writes exactly those, with the writer's batches (500 accruals, three in flight,
- * the same input arrays, built the same way) and nothing else: no entry, no idempotency record,
+ * the same eleven input arrays as array literals, fresh ids and the writer's request digest)
+ * and nothing else: no entry, no idempotency record,
  * no issuer side, no locks, the balance trigger switched off. Then each part alone.
  *
  * The ledger it leaves is deliberately not sound, and it is dropped at the end. Not a test.
  */
-import { createHash } from 'node:crypto';
 import os from 'node:os';
 import postgres from 'postgres';
-import { createLedger } from '../ledger/index.ts';
+import { accrualHash, createLedger } from '../ledger/index.ts';
 import { createLogger, newId, systemClock } from '../platform/index.ts';
 import { busySince, machineCpu, makeAccounts, openBenchDatabase } from './bench-support.ts';
 
@@ -60,7 +60,7 @@ try {
         SELECT owner_id, id FROM ledger_accounts WHERE kind IN ('member_points', 'partner_issued')`
     ).map((r) => [r.owner_id, r.id]),
   );
-  const expiresAt = new Date(Date.now() + 365 * 24 * 3600 * 1000).toISOString();
+  const expiresAt = new Date(Date.now() + 365 * 24 * 3600 * 1000);
   let sequence = 0;
   // Connection k writes only members k, k + inFlight, ...: balances updated in no particular
   // order cannot deadlock. A real writer must also order its locks; this one is spared that.
@@ -71,10 +71,25 @@ try {
       const member = bench.members[slot * inFlight + lane] ?? '';
       const partner = bench.partners[i % bench.partners.length] ?? '';
       const points = 1 + (i % 500);
-      const hash = createHash('sha256')
-        .update(`{"memberId":"${member}","partnerId":"${partner}","points":${points}}`)
-        .digest('base64url');
-      return [partner, member, `floor-${i}`, hash, newId(), newId(), points, expiresAt];
+      const idempotencyKey = `floor-${i}`;
+      // The writer's own request digest, so that this costs what the writer's planning costs.
+      const hash = accrualHash({
+        partnerId: partner,
+        memberId: member,
+        points,
+        idempotencyKey,
+        expiresAt,
+      });
+      return [
+        partner,
+        member,
+        idempotencyKey,
+        hash,
+        newId(),
+        newId(),
+        points,
+        expiresAt.toISOString(),
+      ];
     });
     const column = (k: number) => `{${rows.map((r) => r[k]).join(',')}}`;
     return [
