@@ -12,6 +12,7 @@ import {
   jwtVerify,
   SignJWT,
 } from 'jose';
+import { databaseCache } from './cache.ts';
 import type { Db } from './db.ts';
 
 /**
@@ -115,19 +116,22 @@ export type HubSigner = {
 
 /** Keys are cached in process so that signing and verifying add no database round trip. */
 export function createHubSigner(db: Db): HubSigner {
-  let cached: { at: number; kid: string; privateKey: CryptoKey; jwks: JSONWebKeySet } | undefined;
-  const load = async () => {
-    if (cached && Date.now() - cached.at < cacheTtlMs) return cached;
-    await ensureHubKey(db);
-    const active = await db
-      .selectFrom('hub_keys')
-      .select(['kid', 'private_jwk'])
-      .where('status', '=', 'active')
-      .executeTakeFirstOrThrow();
-    const privateKey = (await importJWK(active.private_jwk as JWK, alg)) as CryptoKey;
-    cached = { at: Date.now(), kid: active.kid, privateKey, jwks: await hubJwks(db) };
-    return cached;
-  };
+  // One cache per signer (a new signer sees a rotation at once); concurrent misses share a load.
+  const keys = databaseCache({
+    ttlMs: cacheTtlMs,
+    max: 1,
+    load: async () => {
+      await ensureHubKey(db);
+      const active = await db
+        .selectFrom('hub_keys')
+        .select(['kid', 'private_jwk'])
+        .where('status', '=', 'active')
+        .executeTakeFirstOrThrow();
+      const privateKey = (await importJWK(active.private_jwk as JWK, alg)) as CryptoKey;
+      return { kid: active.kid, privateKey, jwks: await hubJwks(db) };
+    },
+  });
+  const load = () => keys.get(db, 'active');
   return {
     signCompact: async (payload, header = {}) => {
       const key = await load();

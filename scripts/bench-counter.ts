@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import { openDomains } from '../domains.ts';
 import { importSigningKey, newKey, signRequest } from '../load/lib/hub.js';
 import { createLogger, loadConfig, openServices } from '../platform/index.ts';
-import { busySince, machineCpu, openBenchDatabase } from './bench-support.ts';
+import { busySince, latencySummary, machineCpu, openBenchDatabase } from './bench-support.ts';
 import { prepareLoad } from './load-setup.ts';
 
 const concurrency = Number(process.env.BENCH_CONCURRENCY ?? 64);
@@ -122,12 +122,9 @@ try {
   const load = process.cpuUsage(loadBefore);
   const hubUs = processCpuUs(hubPid) - hubBefore;
   const redisUsed = (await redisCommands()) - redisBefore;
-  latencies.sort((a, b) => a - b);
-  const pct = (p: number) =>
-    latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
   const done = latencies.length;
   console.log(
-    `signed accruals over HTTP  ${String(done).padStart(7)} accruals  ${(done / elapsed).toFixed(0).padStart(6)}/s  p50 ${pct(0.5).toFixed(1)} ms  p99 ${pct(0.99).toFixed(1)} ms`,
+    `signed accruals over HTTP  ${String(done).padStart(7)} accruals  ${(done / elapsed).toFixed(0).padStart(6)}/s  ${latencySummary(latencies)}`,
   );
   console.log(
     `  hub process ${(hubUs / done).toFixed(0)} us CPU per accrual; load generator ${((load.user + load.system) / done).toFixed(0)} us (signing included); machine ${(busy * 100).toFixed(0)}% busy`,

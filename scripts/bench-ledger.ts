@@ -9,6 +9,7 @@ import {
   benchMembers,
   benchPartners,
   busySince,
+  latencySummary,
   machineCpu,
   makeAccounts,
   openBenchDatabase,
@@ -71,12 +72,9 @@ try {
     const elapsed = (performance.now() - started) / 1000;
     const cpu = process.cpuUsage(cpuBefore);
     const busyShare = busySince(machineBefore);
-    latencies.sort((a, b) => a - b);
-    const pct = (p: number) =>
-      latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))] ?? 0;
     const rate = latencies.length / elapsed;
     console.log(
-      `${name.padEnd(28)} ${String(latencies.length).padStart(8)} accruals  ${rate.toFixed(0).padStart(7)}/s  p50 ${pct(0.5).toFixed(1)} ms  p99 ${pct(0.99).toFixed(1)} ms  (this process ${((cpu.user + cpu.system) / latencies.length).toFixed(0)} us CPU per accrual; machine ${(busyShare * 100).toFixed(0)}% busy)`,
+      `${name.padEnd(28)} ${String(latencies.length).padStart(8)} accruals  ${rate.toFixed(0).padStart(7)}/s  ${latencySummary(latencies)}  (this process ${((cpu.user + cpu.system) / latencies.length).toFixed(0)} us CPU per accrual; machine ${(busyShare * 100).toFixed(0)}% busy)`,
     );
     return rate;
   };

@@ -6,10 +6,10 @@
  * period is computed as the settlement job computes it. Not a test: it fails nothing.
  */
 import os from 'node:os';
-import postgres from 'postgres';
 import { verifyLedger } from '../ledger/index.ts';
-import { loadConfig, migrateToLatest, newId, openDatabase } from '../platform/index.ts';
+import { newId } from '../platform/index.ts';
 import { computePeriod, defaultSettlementSettings } from '../settlement/index.ts';
+import { openBenchDatabase } from './bench-support.ts';
 
 const redemptions = Number(process.env.BENCH_REDEMPTIONS ?? 1_000_000);
 const partnersCount = 50;
@@ -18,17 +18,15 @@ const chunk = 100_000;
 const startsAt = new Date('2026-06-30T16:00:00Z');
 const endsAt = new Date('2026-07-01T16:00:00Z');
 
-const config = loadConfig();
-const admin = postgres(config.databaseUrl, { max: 1, onnotice: () => {} });
 // BENCH_REUSE=<database kept by BENCH_KEEP=1>: compute again on the same ledger, no generation.
 const reuse = process.env.BENCH_REUSE;
-const database = reuse ?? `hub_bench_settle_${Date.now().toString(36)}`;
-if (!reuse) await admin.unsafe(`CREATE DATABASE ${database}`);
-const url = new URL(config.databaseUrl);
-url.pathname = `/${database}`;
-const handle = openDatabase(url.toString(), { poolMax: 4, appName: 'alliance-hub-bench' });
+const bench = await openBenchDatabase('settle', {
+  reuse,
+  keep: process.env.BENCH_KEEP === '1',
+  poolMax: 4,
+});
+const { handle } = bench;
 const sql = handle.sql;
-const keep = process.env.BENCH_KEEP === '1' || process.env.BENCH_REUSE !== undefined;
 
 async function timed<T>(label: string, f: () => Promise<T>): Promise<T> {
   const t0 = performance.now();
@@ -63,12 +61,13 @@ async function generateParties(): Promise<void> {
       UNION ALL SELECT '00000000-0000-0000-0000-0000000000fe', 'CNY', 'hub', '00000000-0000-0000-0000-000000000000', 'hub_clearing_fees';
     INSERT INTO ledger_accounts (id, asset, owner_type, owner_id, kind, floor)
       SELECT acc, 'PTS', 'member', id, 'member_points', 0 FROM bench_members;`);
-  // One accrual per member the day before, covering its redemptions with 100 points to spare.
+  // One accrual the day before for each member who redeems, covering its redemptions with 100
+  // points to spare.
   await sql.unsafe(`
     CREATE UNLOGGED TABLE bench_spent AS SELECT member, sum(points) AS spent FROM bench_reds GROUP BY member;
     INSERT INTO ledger_entries (id, kind, booked_at, partner_id, member_id)
       SELECT m.accrual, 'accrual', '${startsAt.toISOString()}'::timestamptz - interval '1 hour', p.id, m.id
-      FROM bench_members m JOIN bench_partners p ON p.i = m.issuer;
+      FROM bench_members m JOIN bench_partners p ON p.i = m.issuer JOIN bench_spent s ON s.member = m.i;
     INSERT INTO ledger_postings (entry_id, account_id, asset, amount, booked_at)
       SELECT m.accrual, x.acc, 'PTS', x.amount, '${startsAt.toISOString()}'::timestamptz - interval '1 hour'
       FROM bench_members m JOIN bench_partners p ON p.i = m.issuer JOIN bench_spent s ON s.member = m.i
@@ -104,13 +103,12 @@ async function generateRedemptions(): Promise<void> {
 }
 
 try {
-  await migrateToLatest(handle.db);
   console.log(
-    `settlement benchmark: ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${redemptions} redemptions, ${partnersCount} partners, ${membersCount} members`,
+    `settlement benchmark: ${await bench.describeMachine()}, ${redemptions} redemptions, ${partnersCount} partners, ${membersCount} members`,
   );
   if (reuse) {
     await sql.unsafe(`DELETE FROM settlement_positions; DELETE FROM settlement_lines;
-      DELETE FROM settlement_periods; ALTER TABLE settlement_lines DROP CONSTRAINT IF EXISTS settlement_lines_period_id_fkey`);
+      DELETE FROM settlement_periods`);
     await sql.unsafe('VACUUM ANALYZE settlement_lines');
   } else {
     await timed('generate partners, members, accruals, lots', generateParties);
@@ -163,8 +161,5 @@ try {
     );
   }
 } finally {
-  await handle.close();
-  if (keep) console.log(`kept database ${database}`);
-  else await admin.unsafe(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-  await admin.end();
+  await bench.drop();
 }

@@ -30,6 +30,13 @@ export function busySince(before: { idle: number; total: number }): number {
   return 1 - (now.idle - before.idle) / (now.total - before.total || 1);
 }
 
+/** p50 and p99 of latencies in milliseconds, as the benches print them. */
+export function latencySummary(latencies: number[]): string {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
+  return `p50 ${at(0.5).toFixed(1)} ms  p99 ${at(0.99).toFixed(1)} ms`;
+}
+
 export type BenchDatabase = {
   handle: DatabaseHandle;
   url: string;
@@ -40,18 +47,29 @@ export type BenchDatabase = {
   drop(): Promise<void>;
 };
 
-/** A migrated database of its own, dropped by `drop`, and the ids of its parties. */
-export async function openBenchDatabase(name: string): Promise<BenchDatabase> {
+/**
+ * A migrated database of its own and the ids of its parties. `drop` drops it, unless `keep`;
+ * `reuse` names a database kept by an earlier run instead of making one.
+ */
+export async function openBenchDatabase(
+  name: string,
+  options: { reuse?: string; keep?: boolean; poolMax?: number } = {},
+): Promise<BenchDatabase> {
   const config = loadConfig();
   const admin = postgres(config.databaseUrl, { max: 1, onnotice: () => {} });
-  const database = `hub_bench_${name}_${Date.now().toString(36)}`;
-  await admin.unsafe(`CREATE DATABASE ${database}`);
+  const database = options.reuse ?? `hub_bench_${name}_${Date.now().toString(36)}`;
+  if (!options.reuse) await admin.unsafe(`CREATE DATABASE ${database}`);
   const url = new URL(config.databaseUrl);
   url.pathname = `/${database}`;
-  const handle = openDatabase(url.toString(), { poolMax: 20, appName: 'alliance-hub-bench' });
+  const handle = openDatabase(url.toString(), {
+    poolMax: options.poolMax ?? 20,
+    appName: 'alliance-hub-bench',
+  });
+  const keep = options.keep === true || options.reuse !== undefined;
   const drop = async () => {
     await handle.close();
-    await admin.unsafe(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    if (keep) console.log(`kept database ${database}`);
+    else await admin.unsafe(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     await admin.end();
   };
   try {
