@@ -7,7 +7,6 @@ export { type RunningGateway, startGateway } from './server.ts';
 export {
   createStaff,
   issueStaffToken,
-  requireStaff,
   revokeStaffTokens,
   staffRoles,
 } from './staff.ts';

@@ -6,20 +6,14 @@ export {
   type BenefitUseResult,
   type BenefitView,
   benefitKinds,
-  benefitParams,
   type PublishBenefitInput,
   publishBenefit,
   publisherBenefits,
   recordBenefitUse,
   withdrawBenefit,
 } from './benefits.ts';
-export { maskContact, normaliseEmail, normalisePhone, parseContact } from './contact.ts';
-export {
-  memberJobDefinitions,
-  memberSegmentsJob,
-  paidMembershipExpiryJob,
-  tierReviewJob,
-} from './jobs.ts';
+export { normaliseEmail, normalisePhone } from './contact.ts';
+export { memberJobDefinitions } from './jobs.ts';
 export { membershipFeeRecorder, pointsForfeiter } from './ledger-seams.ts';
 export {
   closeMembership,
@@ -29,7 +23,6 @@ export {
   enrolAtPartner,
   enrolMember,
   type ForfeitPoints,
-  findMemberByEmail,
   findMemberById,
   findMemberByPartnerCustomerId,
   findMemberByPhone,
@@ -38,7 +31,6 @@ export {
   type MemberLinkView,
   type MemberProfile,
   memberLinks,
-  unlinkPartnerCustomer,
   updateProfile,
 } from './members.ts';
 export {
@@ -50,8 +42,6 @@ export {
   type PaidStatusView,
   type PlanView,
   paidStatus,
-  paidTerms,
-  planFeeFor,
   type RecordMembershipFee,
   renewPaidMembership,
   type SubscribeResult,
@@ -64,7 +54,6 @@ export {
   issuePayCode,
   type PayCode,
   payCodeQrSvg,
-  payCodeTtlMs,
 } from './pay-codes.ts';
 export {
   computeSegments,
@@ -75,14 +64,9 @@ export {
   type SegmentRun,
   segmentNames,
 } from './segments.ts';
-export {
-  loadMembershipSettings,
-  type MembershipSettings,
-} from './settings.ts';
+export type { MembershipSettings } from './settings.ts';
 export {
   issueMemberSession,
-  memberAudience,
-  memberSessionTtlSeconds,
   type OutboxMessage,
   outboxSender,
   readOutbox,
@@ -99,7 +83,6 @@ export {
   type GrowthEventResult,
   type GrowthEventView,
   growthEvents,
-  growthValueAt,
   loadTiers,
   qualifyingTier,
   recordGrowthEvent,

@@ -318,20 +318,6 @@ export async function linkPartnerCustomer(
   );
 }
 
-export async function unlinkPartnerCustomer(
-  deps: MemberDeps,
-  input: { partnerId: string; partnerCustomerId: string },
-): Promise<boolean> {
-  const result = await deps.db
-    .updateTable('member_links')
-    .set({ unlinked_at: deps.clock.now() })
-    .where('partner_id', '=', input.partnerId)
-    .where('partner_customer_id', '=', input.partnerCustomerId)
-    .where('unlinked_at', 'is', null)
-    .executeTakeFirst();
-  return result.numUpdatedRows > 0n;
-}
-
 export type MemberLinkView = { partnerId: string; partnerCustomerId: string; linkedAt: Date };
 
 /** A member's current links; with partnerId, only that partner's (a partner sees only its own). */

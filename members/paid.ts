@@ -433,15 +433,6 @@ export async function expirePaidMemberships(deps: MemberDeps): Promise<{ expired
   return { expired };
 }
 
-export async function paidTerms(db: Db, memberId: string): Promise<PaidMembershipTerm[]> {
-  return db
-    .selectFrom('paid_membership_terms')
-    .selectAll()
-    .where('member_id', '=', memberId)
-    .orderBy('starts_at')
-    .execute();
-}
-
 async function insertTerm(
   db: Db,
   term: {

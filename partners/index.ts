@@ -23,8 +23,6 @@ export {
   deleteExpiredIdempotencyKeys,
   type IdempotencyClaim,
   idempotencyCleanupJob,
-  idempotencyLeaseMs,
-  idempotencyRetentionMs,
   releaseIdempotencyKey,
   requestHash,
   type StoredResponse,
@@ -35,10 +33,7 @@ export {
   type PartnerChangeListener,
 } from './key-changes.ts';
 export {
-  algorithmOf,
-  invalidatePartnerCache,
   type KeyAlgorithm,
-  keyCacheTtlMs,
   listPartnerKeys,
   type PublicJwk,
   PublicJwkSchema,
@@ -46,7 +41,7 @@ export {
   revokePartnerKey,
   type VerifyingPartner,
 } from './keys.ts';
-export { defaultRateLimitPerMinute, takeRateLimit } from './rate-limit.ts';
+export { takeRateLimit } from './rate-limit.ts';
 export {
   buildReceipt,
   ReceiptError,
@@ -56,7 +51,6 @@ export {
 } from './receipts.ts';
 export {
   addStore,
-  findPartner,
   getPartner,
   getPartnerStore,
   listPartners,
@@ -78,10 +72,7 @@ export {
   type BurnRule,
   BurnRuleSchema,
   type Campaign,
-  CampaignSchema,
   computeAccrual,
-  defaultBurnRule,
-  defaultEarnRule,
   type EarnRule,
   EarnRuleSchema,
   localDateOf,
@@ -93,12 +84,8 @@ export {
 } from './rules.ts';
 export {
   bodyDigest,
-  nonceTtlSeconds,
   type SignedRequest,
   type SigningInput,
-  signatureHeaderNames,
-  signingScheme,
   signingString,
-  timestampToleranceSeconds,
   verifyPartnerRequest,
 } from './signing.ts';

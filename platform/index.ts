@@ -15,7 +15,6 @@ export {
 } from './errors.ts';
 export {
   createHubSigner,
-  ensureHubKey,
   type HubSigner,
   hubJwks,
   retireHubKey,
@@ -32,7 +31,6 @@ export {
 } from './migrations.ts';
 export {
   assertAmount,
-  assertPositiveAmount,
   MoneyError,
   multiplyFloor,
   multiplyHalfEven,
@@ -40,8 +38,8 @@ export {
   type Ratio,
   sumAmounts,
 } from './money.ts';
-export { queuePrefix, redisKey } from './queues.ts';
-export { connectRedis, openRedis } from './redis.ts';
+export { redisKey } from './queues.ts';
+export { connectRedis } from './redis.ts';
 export {
   checkReadiness,
   openServices,

@@ -16,12 +16,6 @@ export function assertAmount(value: number, what = 'amount'): number {
   return value;
 }
 
-export function assertPositiveAmount(value: number, what = 'amount'): number {
-  assertAmount(value, what);
-  if (value <= 0) throw new MoneyError(`${what} must be positive, got ${value}`);
-  return value;
-}
-
 /** An exact rate: numerator / denominator, both integers, denominator positive. */
 export type Ratio = { numerator: number; denominator: number };
 

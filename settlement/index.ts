@@ -1,9 +1,7 @@
 export {
   breakagePostings,
-  clearingKinds,
   clearingPostings,
   type Obligation,
-  obligationsOf,
 } from './clearing.ts';
 export {
   type ComputeHooks,
@@ -12,12 +10,11 @@ export {
   SettlementImbalance,
 } from './compute.ts';
 export { runSettlement, settlementJob } from './job.ts';
-export { closeDuePeriods, closeGraceMs, type PeriodBounds, periodContaining } from './periods.ts';
+export type { PeriodBounds } from './periods.ts';
 export {
   type ReconcileLine,
   type ReconcileOutcome,
   reconcile,
-  reconcileHeader,
 } from './reconcile.ts';
 export {
   defaultSettlementSettings,
