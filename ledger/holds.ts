@@ -128,16 +128,21 @@ export async function voidHold(
       const h = await lockHold(tx, input.holdId, input.partnerId);
       if (!h) return reject('not_found', 'No such hold for this partner.');
       if (h.status !== 'active') return reject('conflict', `The hold is already ${h.status}.`);
-      await lockAccounts(tx, [h.account_id]);
-      await release(tx, h, await reservedLots(tx, h.id));
-      await tx
-        .updateTable('ledger_holds')
-        .set({ status: 'voided', finished_at: now })
-        .where('id', '=', h.id)
-        .execute();
+      await endHold(tx, h, 'voided', now);
       return { ok: { holdId: h.id, released: h.amount }, entryId: null };
     },
   );
+}
+
+/** Gives every held point back and closes the hold as voided or expired (nothing is spent). */
+async function endHold(tx: Tx, h: HoldRow, status: 'voided' | 'expired', now: Date): Promise<void> {
+  await lockAccounts(tx, [h.account_id]);
+  await release(tx, h, await reservedLots(tx, h.id));
+  await tx
+    .updateTable('ledger_holds')
+    .set({ status, finished_at: now })
+    .where('id', '=', h.id)
+    .execute();
 }
 
 /** Voids holds whose deadline has passed; each in its own short transaction. Returns how many. */
@@ -156,13 +161,7 @@ export async function expireHolds(deps: LedgerDeps, limitMax = 500): Promise<num
     await deps.db.transaction().execute(async (tx) => {
       const h = await lockHold(tx, d.id, d.partner_id);
       if (h?.status !== 'active' || h.expires_at > now) return;
-      await lockAccounts(tx, [h.account_id]);
-      await release(tx, h, await reservedLots(tx, h.id));
-      await tx
-        .updateTable('ledger_holds')
-        .set({ status: 'expired', finished_at: now })
-        .where('id', '=', h.id)
-        .execute();
+      await endHold(tx, h, 'expired', now);
       expired += 1;
     });
   }

@@ -8,7 +8,7 @@ import {
   newId,
   type UsagePeriod,
 } from '../platform/index.ts';
-import type { MemberDeps } from './members.ts';
+import { lockActiveMember, type MemberDeps } from './members.ts';
 
 /**
  * The benefits catalog: what partners (partner_id) and the hub (no partner) offer alliance
@@ -310,13 +310,7 @@ export async function recordBenefitUse(
   return deps.db.transaction().execute(async (tx) => {
     const now = deps.clock.now();
     // The member row serialises the uses of one member, so two tills cannot both take the last.
-    const member = await tx
-      .selectFrom('members')
-      .select('status')
-      .where('id', '=', input.memberId)
-      .forUpdate()
-      .executeTakeFirst();
-    if (member?.status !== 'active') throw new AppError('not_found', 'No such member.');
+    await lockActiveMember(tx, input.memberId);
     const benefit = await tx
       .selectFrom('benefits')
       .selectAll()

@@ -299,12 +299,7 @@ export async function linkPartnerCustomer(
   await retryOnUniqueViolation(() =>
     deps.db.transaction().execute(async (tx) => {
       await assertPartnerActive(tx, input.partnerId);
-      const member = await tx
-        .selectFrom('members')
-        .select('status')
-        .where('id', '=', input.memberId)
-        .executeTakeFirst();
-      if (member?.status !== 'active') throw new AppError('not_found', 'No such member.');
+      await requireActiveMember(tx, input.memberId);
       const other = await findMemberByPartnerCustomerId(tx, input.partnerId, customerId);
       if (other && other.id !== input.memberId) {
         throw new AppError('conflict', 'This customer id is linked to another member.');
@@ -449,6 +444,21 @@ export async function closeMembership(
 }
 
 /** Throws not_found unless the member exists and is active. */
+/**
+ * Locks an active member's row (else not_found): the lock that serialises what one member's
+ * requests decide (tier, fees, benefit uses) inside the caller's transaction.
+ */
+export async function lockActiveMember(tx: Db, memberId: string) {
+  const member = await tx
+    .selectFrom('members')
+    .select(['id', 'status', 'tier_code'])
+    .where('id', '=', memberId)
+    .forUpdate()
+    .executeTakeFirst();
+  if (member?.status !== 'active') throw new AppError('not_found', 'No such member.');
+  return member;
+}
+
 export async function requireActiveMember(db: Db, memberId: string): Promise<MemberRow> {
   const row = await db
     .selectFrom('members')

@@ -8,7 +8,7 @@ import {
   type PaidPlan,
   type PaidStatus,
 } from '../platform/index.ts';
-import type { MemberDeps } from './members.ts';
+import { lockActiveMember, type MemberDeps } from './members.ts';
 import { addDays, addMonths, loadMembershipSettings } from './settings.ts';
 
 /**
@@ -204,17 +204,6 @@ async function hasUsedTrial(db: Db, memberId: string): Promise<boolean> {
     .where('kind', '=', 'trial')
     .executeTakeFirst();
   return trial !== undefined;
-}
-
-async function lockActiveMember(db: Db, memberId: string) {
-  const member = await db
-    .selectFrom('members')
-    .select(['id', 'status', 'tier_code'])
-    .where('id', '=', memberId)
-    .forUpdate()
-    .executeTakeFirst();
-  if (member?.status !== 'active') throw new AppError('not_found', 'No such member.');
-  return member;
 }
 
 async function currentMembership(db: Db, memberId: string) {

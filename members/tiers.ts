@@ -9,7 +9,7 @@ import {
   type Tier,
   type TierChangeReason,
 } from '../platform/index.ts';
-import type { MemberDeps } from './members.ts';
+import { lockActiveMember, type MemberDeps } from './members.ts';
 import { addMonths, cachedMembershipSettings, loadMembershipSettings } from './settings.ts';
 
 /**
@@ -215,13 +215,7 @@ export async function recordGrowthEvent(
   ]);
   return deps.db.transaction().execute(async (tx) => {
     // The member row is the lock that serialises tier decisions for one member.
-    const member = await tx
-      .selectFrom('members')
-      .select(['id', 'status', 'tier_code'])
-      .where('id', '=', input.memberId)
-      .forUpdate()
-      .executeTakeFirst();
-    if (member?.status !== 'active') throw new AppError('not_found', 'No such member.');
+    const member = await lockActiveMember(tx, input.memberId);
     const inserted = await tx
       .insertInto('growth_events')
       .values({
