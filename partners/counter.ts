@@ -74,7 +74,6 @@ export type PurchaseResult = {
   memberId: string;
   points: number;
   entryId: string | null;
-  rule: string;
   accrual: Accrual;
   replayed: boolean;
 };
@@ -143,7 +142,6 @@ export async function accrueForPurchase(
     memberId: member.id,
     points: accrual.points,
     entryId: booked?.entryId ?? null,
-    rule: accrual.explanation,
     accrual,
     replayed: booked?.replayed ?? false,
   };

@@ -48,7 +48,7 @@ function accrualView(r: PurchaseResult): z.infer<typeof AccrualSchema> {
     memberId: r.memberId,
     points: r.points,
     entryId: r.entryId,
-    rule: r.rule,
+    rule: r.accrual.explanation,
     multipliers: r.accrual.multipliers,
     capped: r.accrual.capped,
   };
