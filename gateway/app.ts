@@ -1,5 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { requestId } from 'hono/request-id';
+import { type Counter, createCounter } from '../counter/index.ts';
 import { createLedger, type ExtraPostings, type Ledger } from '../ledger/index.ts';
 import { AppError, type Services } from '../platform/index.ts';
 import { clearingPostings, defaultSettlementSettings } from '../settlement/index.ts';
@@ -14,7 +15,7 @@ import { fieldsFromZod, onError, problemResponse } from './problem.ts';
 import { wellKnownRoutes } from './well-known.ts';
 
 /** The domain objects a process builds once and every request shares. */
-export type AppDomains = { ledger?: Ledger; clearing?: ExtraPostings };
+export type AppDomains = { ledger?: Ledger; clearing?: ExtraPostings; counter?: Counter };
 
 /**
  * The whole HTTP surface of the hub. Routers per audience are mounted here, so this file reads
@@ -25,7 +26,7 @@ export function createApp(services: Services, domains: AppDomains = {}): OpenAPI
   // A process passes the alliance's rules as loaded (domains.ts); without them, the rules a
   // new alliance starts with, so that no redemption is ever booked without its obligations.
   const clearing = domains.clearing ?? clearingPostings(defaultSettlementSettings);
-  const counter = { services, ledger, clearing };
+  const counter = domains.counter ?? createCounter({ services, ledger, clearing });
   const app = new OpenAPIHono<HubEnv>({
     defaultHook: (result, c) => {
       if (!result.success) {

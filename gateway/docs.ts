@@ -55,6 +55,8 @@ const whenTheyHappen: Partial<Record<keyof typeof problemTypes, string>> = {
     'The first request with this Idempotency-Key is still running; retry shortly.',
   idempotency_key_reused:
     'This Idempotency-Key was already used with another method, path or body.',
+  order_reused:
+    'The order id was already reported (accrued, or redeemed) with other details; each order id earns once and redeems once, whatever Idempotency-Key its retries carry.',
   payload_too_large: 'The request body is over the limit (1 MiB for partner calls).',
   rate_limited: 'The partner is over its requests per minute; Retry-After says when to try again.',
 };

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { bodyDigest, takeRateLimit, verifyPartnerRequest } from '../partners/index.ts';
+import { bodyDigest, verifyPartnerRequest } from '../partners/index.ts';
 import { AppError } from '../platform/index.ts';
 import type { PartnerEnv } from './context.ts';
 
@@ -24,7 +24,8 @@ const limitBody = bodyLimit({
 
 /**
  * Every /v1/partner/* request: the body is read once (bounded), its digest and the signature
- * are checked (docs/signing.md), and the verified partner is put on the context.
+ * are checked (docs/signing.md), the nonce and the partner's rate limit taken, and the
+ * verified partner is put on the context.
  */
 const verifySignature: MiddlewareHandler<PartnerEnv> = async (c, next) => {
   const digest = bodyDigest(new Uint8Array(await c.req.arrayBuffer()));
@@ -40,11 +41,4 @@ const verifySignature: MiddlewareHandler<PartnerEnv> = async (c, next) => {
   await next();
 };
 
-/** After the signature, so that only a partner's own requests count against its limit. */
-const rateLimit: MiddlewareHandler<PartnerEnv> = async (c, next) => {
-  const partner = c.get('partner');
-  await takeRateLimit(c.get('services'), partner.id, partner.rateLimitPerMinute);
-  await next();
-};
-
-export const partnerAuth: MiddlewareHandler<PartnerEnv>[] = [limitBody, verifySignature, rateLimit];
+export const partnerAuth: MiddlewareHandler<PartnerEnv>[] = [limitBody, verifySignature];

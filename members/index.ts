@@ -13,6 +13,15 @@ export {
   withdrawBenefit,
 } from './benefits.ts';
 export { normaliseEmail, normalisePhone } from './contact.ts';
+export {
+  addPurchaseGrowth,
+  type EarningMember,
+  lockMembersForEarning,
+  membersByCustomerIds,
+  type PurchaseGrowth,
+  type Upgrade,
+  writeEarnings,
+} from './earning.ts';
 export { memberJobDefinitions } from './jobs.ts';
 export { membershipFeeRecorder, pointsForfeiter } from './ledger-seams.ts';
 export {
@@ -49,11 +58,16 @@ export {
   subscribe,
 } from './paid.ts';
 export {
-  consumePayCode,
   currentPayCode,
+  dropPayCode,
   issuePayCode,
   type PayCode,
+  type PayCodeAttempt,
+  type PresentedPayCode,
   payCodeQrSvg,
+  readPayCode,
+  takePayCodeAttempt,
+  usePayCode,
 } from './pay-codes.ts';
 export {
   computeSegments,
@@ -64,7 +78,7 @@ export {
   type SegmentRun,
   segmentNames,
 } from './segments.ts';
-export type { MembershipSettings } from './settings.ts';
+export { cachedMembershipSettings, type MembershipSettings } from './settings.ts';
 export {
   issueMemberSession,
   type OutboxMessage,
@@ -86,6 +100,7 @@ export {
   loadTiers,
   qualifyingTier,
   recordGrowthEvent,
+  recordRefundGrowth,
   reviewTiers,
   type TierChangeView,
   type TierProgress,

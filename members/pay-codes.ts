@@ -1,14 +1,17 @@
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
+import { sql } from 'kysely';
 import QRCode from 'qrcode';
-import { AppError, redisKey, type Services } from '../platform/index.ts';
+import { AppError, type Db, redisKey, type Services } from '../platform/index.ts';
 import { requireActiveMember } from './members.ts';
 
 /**
  * Pay codes for the counter. A signed-in member asks for one; it is 18 digits (1D barcode
  * scanners read digits), starts with the alliance's prefix so that a till knows whose code it
  * is, and carries 16 random digits from the OS's CSPRNG. It is bound to the member, lives at
- * most 60 seconds, and is consumed once, atomically (GETDEL). Asking for a new code kills the
- * previous one. Failed consumes are counted per caller and throttled.
+ * most 60 seconds, and asking for a new code kills the
+ * previous one. It is used up once, by the redemption's own database transaction (usePayCode),
+ * so that a refused redemption leaves it valid. Failed guesses are counted per caller and
+ * throttled.
  */
 
 export const payCodePrefix = '89';
@@ -89,27 +92,82 @@ function parseValue(value: string): { memberId: string; expiresAtMs: number } | 
   return memberId && Number.isSafeInteger(expiresAtMs) ? { memberId, expiresAtMs } : undefined;
 }
 
-export type ConsumeOptions = {
-  /** Who presents the code (the partner's id); failures are throttled per caller. */
-  callerId?: string;
-  /** When the till already knows the member, a code bound to anyone else is refused. */
-  memberId?: string;
-};
+/** A pay code read at a counter: the member it is bound to, not yet used up. */
+export type PresentedPayCode = { code: string; memberId: string };
 
 /**
- * Takes a pay code at the counter: returns the member it is bound to and makes it unusable.
- * Unknown, expired, used and other members' codes are one error (pay_code_invalid), so the
- * answer tells a guesser nothing; too many failures from one caller answer rate_limited.
+ * The member a live pay code is bound to, without using it up: unknown, expired and malformed
+ * codes are all undefined, so that a guesser learns nothing. The code is used up by usePayCode,
+ * in the transaction that spends.
  */
-export async function consumePayCode(
+export async function readPayCode(
   deps: PayCodeDeps,
   code: string,
-  options: ConsumeOptions = {},
-): Promise<{ memberId: string }> {
-  const failuresKey = redisKey(deps.config, 'paycode-failures', options.callerId ?? 'anonymous');
-  const failures = Number((await deps.redis.get(failuresKey)) ?? 0);
-  if (failures >= payCodeFailuresMax) {
-    const ttlMs = await deps.redis.pttl(failuresKey);
+): Promise<PresentedPayCode | undefined> {
+  if (!/^[0-9]{18}$/.test(code) || !code.startsWith(payCodePrefix)) return undefined;
+  const value = await deps.redis.get(codeKey(deps, code));
+  const bound = value ? parseValue(value) : undefined;
+  if (!bound || bound.expiresAtMs <= deps.clock.now().getTime()) return undefined;
+  return { code, memberId: bound.memberId };
+}
+
+function codeDigest(code: string): string {
+  return createHash('sha256').update(code).digest('base64url');
+}
+
+/**
+ * Uses the code up for an order, in the caller's transaction (the one that spends the points):
+ * false when it was used already, or its member is no longer active. The unique digest is the
+ * guard, so a code pays for one order only, however many counters present it at once, and a
+ * redemption that is refused or rolled back leaves it valid.
+ */
+export async function usePayCode(
+  tx: Db,
+  use: PresentedPayCode & { partnerId: string; orderId: string; at: Date },
+): Promise<boolean> {
+  const { rows } = await sql<{ code_digest: string }>`
+    INSERT INTO pay_code_uses (code_digest, member_id, partner_id, order_id, used_at)
+    SELECT ${codeDigest(use.code)}, id, ${use.partnerId}::uuid, ${use.orderId}, ${use.at.toISOString()}::timestamptz
+    FROM members WHERE id = ${use.memberId}::uuid AND status = 'active'
+    ON CONFLICT (code_digest) DO NOTHING
+    RETURNING code_digest`.execute(tx);
+  return rows.length === 1;
+}
+
+/** Once its use has committed, the code leaves Redis; its use row already refuses it. */
+export async function dropPayCode(deps: PayCodeDeps, code: string): Promise<void> {
+  await deps.redis.del(codeKey(deps, code)).catch(() => {});
+}
+
+/** Pay-code uses are kept a day (the codes live a minute): enough for any retry to find. */
+export async function deleteOldPayCodeUses(db: Db, now: Date): Promise<number> {
+  const result = await db
+    .deleteFrom('pay_code_uses')
+    .where('used_at', '<', new Date(now.getTime() - 24 * 60 * 60 * 1000))
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+/**
+ * A caller's guess at a pay code, counted before the code is read so that concurrent guesses
+ * can never make more than payCodeFailuresMax comparisons a window: the attempt is taken at
+ * once, and given back when the code proves good (or the request turns out to be a retry).
+ */
+export type PayCodeAttempt = { giveBack(): Promise<void> };
+
+export async function takePayCodeAttempt(
+  deps: PayCodeDeps,
+  callerId: string,
+): Promise<PayCodeAttempt> {
+  const key = redisKey(deps.config, 'paycode-failures', callerId);
+  const [[, taken], [, ttlMs]] = (await deps.redis
+    .multi()
+    .incr(key)
+    .pexpire(key, payCodeFailureWindowMs, 'NX')
+    .pttl(key)
+    .exec()) as [[null, number], [null, number], [null, number]];
+  if (taken > payCodeFailuresMax) {
+    await deps.redis.decr(key);
     throw new AppError('rate_limited', 'Too many invalid pay codes; wait before trying again.', {
       retryAfterSeconds: Math.max(
         1,
@@ -117,33 +175,14 @@ export async function consumePayCode(
       ),
     });
   }
-  const memberId = await takeCode(deps, code, options.memberId);
-  if (memberId) return { memberId };
-  await deps.redis
-    .multi()
-    .incr(failuresKey)
-    .pexpire(failuresKey, payCodeFailureWindowMs, 'NX')
-    .exec();
-  throw new AppError('pay_code_invalid', 'The pay code is not valid.');
-}
-
-async function takeCode(
-  deps: PayCodeDeps,
-  code: string,
-  expectedMemberId: string | undefined,
-): Promise<string | undefined> {
-  if (!/^[0-9]{18}$/.test(code) || !code.startsWith(payCodePrefix)) return undefined;
-  const value = await deps.redis.getdel(codeKey(deps, code));
-  const bound = value ? parseValue(value) : undefined;
-  if (!bound) return undefined;
-  if (bound.expiresAtMs <= deps.clock.now().getTime()) return undefined;
-  if (expectedMemberId !== undefined && expectedMemberId !== bound.memberId) return undefined;
-  const member = await deps.db
-    .selectFrom('members')
-    .select('status')
-    .where('id', '=', bound.memberId)
-    .executeTakeFirst();
-  return member?.status === 'active' ? bound.memberId : undefined;
+  let given = false;
+  return {
+    giveBack: async () => {
+      if (given) return;
+      given = true;
+      await deps.redis.decr(key).catch(() => {});
+    },
+  };
 }
 
 /** The code as an SVG QR code (numeric mode, medium error correction). */

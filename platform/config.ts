@@ -17,6 +17,11 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
   PUBLIC_URL: z.url().optional(),
+  /** Crash tests only: the named point where the process kills itself (NODE_ENV=test). */
+  HUB_KILL_POINT: z
+    .string()
+    .regex(/^[a-z0-9:-]{1,80}$/)
+    .optional(),
 });
 
 export type Config = {
@@ -30,6 +35,8 @@ export type Config = {
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   shutdownGraceMs: number;
   publicUrl: string;
+  /** Where a crash test wants the process to die (only ever set when env is test). */
+  killPoint: string | undefined;
 };
 
 /** Thrown when the environment does not describe a runnable hub; its message is one line. */
@@ -60,5 +67,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     publicUrl: e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`,
+    killPoint: e.NODE_ENV === 'test' ? e.HUB_KILL_POINT : undefined,
   };
 }

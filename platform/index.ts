@@ -5,7 +5,7 @@ export type * from './database.ts';
 export type * from './database-members.ts';
 export type * from './database-settlement.ts';
 export { type DatabaseHandle, type Db, openDatabase } from './db.ts';
-export { isUniqueViolation, retryOnUniqueViolation } from './db-errors.ts';
+export { isTransientDbError, isUniqueViolation, retryOnUniqueViolation } from './db-errors.ts';
 export {
   AppError,
   type FieldProblem,
@@ -22,6 +22,7 @@ export {
 } from './hub-keys.ts';
 export { isUuid, newId } from './ids.ts';
 export { type JobDefinition, type RunningWorkers, startWorkers } from './jobs.ts';
+export { killPoint } from './kill-points.ts';
 export { createLogger, type Logger } from './logger.ts';
 export {
   MigrationError,
@@ -47,3 +48,4 @@ export {
   type Services,
   StartupError,
 } from './services.ts';
+export { isStorableText, isStorableTime } from './storable.ts';
