@@ -1,4 +1,4 @@
-import { AppError, isTransientDbError, type Logger } from '../platform/index.ts';
+import { AppError, isDataException, isTransientDbError, type Logger } from '../platform/index.ts';
 import { accountShardsMax } from './accounts.ts';
 
 export type GroupCommitOptions = {
@@ -119,7 +119,7 @@ export function createGroupCommit<I, A>(
           return;
         }
         if (batch.length === 1) {
-          for (const p of batch) p.reject(error);
+          for (const p of batch) p.reject(alone(error));
           return;
         }
         // Something in the batch was refused: each half again, so only its own items fail.
@@ -196,6 +196,18 @@ export function createGroupCommit<I, A>(
     },
     stats: () => ({ queued: queue.length, inFlight, batchesWritten }),
   };
+}
+
+/**
+ * Why an item that failed on its own is refused: a value PostgreSQL refused is the caller's
+ * bad input (400), anything else stays what it was (a bug is a 500, and logged).
+ */
+function alone(error: unknown): unknown {
+  if (!isDataException(error)) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new AppError('validation_failed', `The request could not be stored: ${reason}.`, {
+    fields: [{ field: '(body)', reason }],
+  });
 }
 
 function isRetryableConflict(error: unknown): boolean {

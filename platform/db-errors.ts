@@ -44,3 +44,12 @@ export function isTransientDbError(error: unknown): boolean {
   if (transientDriverCodes.has(code)) return true;
   return /^[0-9A-Z]{5}$/.test(code) && transientSqlStates.has(code.slice(0, 2));
 }
+
+/**
+ * PostgreSQL refused a value itself (SQLSTATE class 22: a string it cannot store, a time out of
+ * its range, a number too large): the request's data is at fault, not the hub's.
+ */
+export function isDataException(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code);
+}
