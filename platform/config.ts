@@ -17,6 +17,7 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
   PUBLIC_URL: z.url().optional(),
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(5).default(0),
 });
 
 export type Config = {
@@ -30,6 +31,11 @@ export type Config = {
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   shutdownGraceMs: number;
   publicUrl: string;
+  /**
+   * How many reverse proxies in front of the hub append to X-Forwarded-For. 0: the header is
+   * ignored and the client is the socket's peer, since anyone can write the header.
+   */
+  trustProxyHops: number;
 };
 
 /** Thrown when the environment does not describe a runnable hub; its message is one line. */
@@ -60,5 +66,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     publicUrl: e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`,
+    trustProxyHops: e.TRUST_PROXY_HOPS,
   };
 }

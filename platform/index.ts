@@ -22,6 +22,24 @@ export {
 } from './hub-keys.ts';
 export { isUuid, newId } from './ids.ts';
 export { type JobDefinition, type RunningWorkers, startWorkers } from './jobs.ts';
+export {
+  blockedForMs,
+  countFailures,
+  enforceLimits,
+  type FailureOptions,
+  failedRecently,
+  giveBackLimits,
+  guardFailures,
+  type Limit,
+  type LimitDecision,
+  type LimiterDeps,
+  type LimitPolicy,
+  limitAttempt,
+  limitPolicy,
+  rateLimited,
+  refuseIfBlocked,
+  takeLimits,
+} from './limiter.ts';
 export { createLogger, type Logger } from './logger.ts';
 export {
   MigrationError,
