@@ -52,7 +52,9 @@ export {
   consumePayCode,
   currentPayCode,
   issuePayCode,
+  limitPayCodeGuesses,
   type PayCode,
+  payCodeFailuresMax,
   payCodeQrSvg,
 } from './pay-codes.ts';
 export {

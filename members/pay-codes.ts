@@ -1,6 +1,14 @@
 import { randomInt } from 'node:crypto';
 import QRCode from 'qrcode';
-import { AppError, redisKey, type Services } from '../platform/index.ts';
+import {
+  AppError,
+  enforceLimits,
+  isAppError,
+  limitAttempt,
+  limitPolicy,
+  redisKey,
+  type Services,
+} from '../platform/index.ts';
 import { requireActiveMember } from './members.ts';
 
 /**
@@ -20,7 +28,26 @@ export const payCodeFailureWindowMs = 60_000;
 /** Codes a member may ask for per minute. */
 export const payCodeIssuesPerMinuteMax = 20;
 
-type PayCodeDeps = Pick<Services, 'db' | 'clock' | 'redis' | 'config'>;
+/**
+ * Guesses per caller, fail closed: without Redis an unthrottled caller could try codes at
+ * will, so the till is told to retry (503) instead.
+ */
+const payCodeGuesses = limitPolicy({
+  name: 'paycode-guesses',
+  limit: payCodeFailuresMax,
+  windowMs: payCodeFailureWindowMs,
+  whenUnavailable: 'closed',
+});
+
+/** Codes asked for per member, fail closed: without Redis no code could be kept anyway. */
+const payCodeIssues = limitPolicy({
+  name: 'paycode-issues',
+  limit: payCodeIssuesPerMinuteMax,
+  windowMs: 60_000,
+  whenUnavailable: 'closed',
+});
+
+type PayCodeDeps = Pick<Services, 'db' | 'clock' | 'redis' | 'config' | 'logger'>;
 
 function randomDigits(count: number): string {
   let digits = '';
@@ -43,17 +70,11 @@ export type PayCode = { code: string; expiresAt: Date };
 
 export async function issuePayCode(deps: PayCodeDeps, memberId: string): Promise<PayCode> {
   await requireActiveMember(deps.db, memberId);
-  const issuesKey = redisKey(deps.config, 'paycode-issues', memberId);
-  const [[, issued]] = (await deps.redis
-    .multi()
-    .incr(issuesKey)
-    .pexpire(issuesKey, 60_000, 'NX')
-    .exec()) as [[null, number], [null, number]];
-  if (issued > payCodeIssuesPerMinuteMax) {
-    throw new AppError('rate_limited', 'Too many pay codes asked for; wait a minute.', {
-      retryAfterSeconds: 60,
-    });
-  }
+  await enforceLimits(
+    deps,
+    [{ policy: payCodeIssues, subject: memberId }],
+    () => 'Too many pay codes asked for; wait a moment.',
+  );
   const expiresAt = new Date(deps.clock.now().getTime() + payCodeTtlMs);
   const value = `${memberId}|${expiresAt.getTime()}`;
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -106,25 +127,33 @@ export async function consumePayCode(
   code: string,
   options: ConsumeOptions = {},
 ): Promise<{ memberId: string }> {
-  const failuresKey = redisKey(deps.config, 'paycode-failures', options.callerId ?? 'anonymous');
-  const failures = Number((await deps.redis.get(failuresKey)) ?? 0);
-  if (failures >= payCodeFailuresMax) {
-    const ttlMs = await deps.redis.pttl(failuresKey);
-    throw new AppError('rate_limited', 'Too many invalid pay codes; wait before trying again.', {
-      retryAfterSeconds: Math.max(
-        1,
-        Math.ceil((ttlMs > 0 ? ttlMs : payCodeFailureWindowMs) / 1000),
-      ),
-    });
-  }
-  const memberId = await takeCode(deps, code, options.memberId);
-  if (memberId) return { memberId };
-  await deps.redis
-    .multi()
-    .incr(failuresKey)
-    .pexpire(failuresKey, payCodeFailureWindowMs, 'NX')
-    .exec();
-  throw new AppError('pay_code_invalid', 'The pay code is not valid.');
+  return limitPayCodeGuesses(deps, options.callerId, async () => {
+    const memberId = await takeCode(deps, code, options.memberId);
+    if (!memberId) throw new AppError('pay_code_invalid', 'The pay code is not valid.');
+    return { memberId };
+  });
+}
+
+/**
+ * Runs one pay-code comparison under the caller's guess limit (payCodeFailuresMax per
+ * payCodeFailureWindowMs). The attempt is taken before the comparison, so that however many
+ * codes one caller presents at once, at most the limit are compared; it is given back unless
+ * the attempt threw pay_code_invalid, so that only invalid codes use the limit up.
+ */
+export async function limitPayCodeGuesses<T>(
+  deps: PayCodeDeps,
+  callerId: string | undefined,
+  attempt: () => Promise<T>,
+): Promise<T> {
+  return limitAttempt(
+    deps,
+    [{ policy: payCodeGuesses, subject: callerId ?? 'anonymous' }],
+    attempt,
+    {
+      isFailure: (error) => isAppError(error) && error.type === 'pay_code_invalid',
+      detail: () => 'Too many invalid pay codes; wait before trying again.',
+    },
+  );
 }
 
 async function takeCode(
