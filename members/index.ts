@@ -76,6 +76,9 @@ export {
   type SignInCodeSender,
   type SignInMessage,
   signInAttemptsMax,
+  signInFailuresPerAddressMax,
+  signInRequestsPerAddressMax,
+  signInRequestsPerHourMax,
   verifyMemberSession,
   verifySignInCode,
 } from './sign-in.ts';
