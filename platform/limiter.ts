@@ -5,7 +5,8 @@ import type { Services } from './services.ts';
 
 /**
  * The one rate limiter of the hub: every throttle (pay codes, sign-in codes, failed
- * authentication) counts through it.
+ * authentication) counts through it. (A partner's requests per minute, partners/rate-limit.ts,
+ * still count in a fixed window of their own.)
  *
  * Algorithm: GCRA (the generic cell rate algorithm, a token bucket kept as one timestamp). A
  * policy "limit per windowMs" lets a subject spend up to `limit` units at once, then refills one
@@ -56,15 +57,16 @@ export type LimiterDeps = Pick<Services, 'redis' | 'config' | 'clock' | 'logger'
 
 /**
  * A policy, checked once where it is declared. The refill interval is windowMs / limit rounded
- * down to whole microseconds; with a window of at least limit² µs, the rounding never lets one
- * unit more than the limit through at once.
+ * down to whole microseconds. With a window of at least limit² µs (every limit up to 7,745 a
+ * minute) the rounding never lets one unit more than the limit through at once; above that a
+ * burst may pass it by one, which only load limits that large could notice.
  */
 export function limitPolicy(policy: LimitPolicy): LimitPolicy {
   const ok =
     Number.isSafeInteger(policy.limit) &&
     policy.limit >= 1 &&
     Number.isSafeInteger(policy.windowMs) &&
-    policy.windowMs * 1000 >= policy.limit * policy.limit &&
+    Math.floor((policy.windowMs * 1000) / policy.limit) >= 1 &&
     /^[a-z0-9-]+$/.test(policy.name);
   if (!ok) throw new Error(`limit policy ${policy.name} is not valid`);
   return Object.freeze({ ...policy });
