@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import {
+  countPayCodeMiss,
   dropPayCode,
+  forgivePayCodeMiss,
   type PresentedPayCode,
   readPayCode,
-  takePayCodeAttempt,
   usePayCode,
 } from '../members/index.ts';
 import {
@@ -76,8 +77,8 @@ function payCodeInvalid(): AppError {
 
 /**
  * What authorising and one-step redeeming share: the order checked against the burn rule
- * before the pay code is read (a refused order leaves the code valid), the caller's guess
- * counted before the code is read (so concurrent guesses cannot pass the limit), then ONE
+ * before the pay code is read (a refused order leaves the code valid), the code read with its
+ * miss counted in the same step (so concurrent guesses cannot pass the limit), then ONE
  * transaction that finds a retried order, uses the code up and spends or holds the points,
  * with the counter row and the kept answer. The code leaves Redis after the commit.
  */
@@ -113,34 +114,30 @@ async function spendWithPayCode<T>(
     holdTtlMs: policy.holdTtlMs,
     hash: redemptionHash(step, input),
   };
-  const attempt = await takePayCodeAttempt(services, partnerId);
-  let guessFailed = false;
-  try {
-    const code = await readPayCode(services, input.payCode);
-    const outcome = await once(deps, step, key, async (tx) => {
-      guessFailed = false;
-      const existing = await lockRedemptionByOrder(tx, partnerId, input.orderId);
-      if (existing) return sameRedemption<T>(existing, order.hash);
-      const usable =
-        code !== undefined &&
-        (await usePayCode(tx, {
-          ...code,
-          partnerId,
-          orderId: input.orderId,
-          at: services.clock.now(),
-        }));
-      if (!code || !usable) {
-        guessFailed = true;
-        throw payCodeInvalid();
-      }
-      return { answer: await spend(tx, code, order), replayed: false };
-    });
-    if (!outcome.replayed) await dropPayCode(services, input.payCode);
-    return outcome;
-  } finally {
-    // Only a code that proved wrong counts against the caller; a good one, or a retry, does not.
-    if (!guessFailed) await attempt.giveBack();
-  }
+  // Read before the transaction; a miss counts against this partner's guesses at once.
+  const code = await readPayCode(services, input.payCode, partnerId);
+  let codeRefused = false;
+  const outcome = await once(deps, step, key, async (tx) => {
+    codeRefused = false;
+    const existing = await lockRedemptionByOrder(tx, partnerId, input.orderId);
+    if (existing) return sameRedemption<T>(existing, order.hash);
+    if (!code) throw payCodeInvalid();
+    const use = { ...code, partnerId, orderId: input.orderId, at: services.clock.now() };
+    if (!(await usePayCode(tx, use))) {
+      codeRefused = true;
+      throw payCodeInvalid();
+    }
+    return { answer: await spend(tx, code, order), replayed: false };
+  }).catch(async (error: unknown) => {
+    // A live code that could not be used (used already, its member gone) is a miss too.
+    if (codeRefused) await countPayCodeMiss(services, partnerId);
+    throw error;
+  });
+  if (outcome.replayed) {
+    // A retry of an order already redeemed: its code, used and gone, was no guess.
+    if (!code) await forgivePayCodeMiss(services, partnerId);
+  } else await dropPayCode(services, input.payCode);
+  return outcome;
 }
 
 function spendRequest(partnerId: string, memberId: string, input: RedemptionInput) {

@@ -58,7 +58,8 @@ const whenTheyHappen: Partial<Record<keyof typeof problemTypes, string>> = {
   order_reused:
     'The order id was already reported (accrued, or redeemed) with other details; each order id earns once and redeems once, whatever Idempotency-Key its retries carry.',
   payload_too_large: 'The request body is over the limit (1 MiB for partner calls).',
-  rate_limited: 'The partner is over its requests per minute; Retry-After says when to try again.',
+  rate_limited:
+    "A limit was reached: a partner's requests per minute, invalid pay codes, sign-in codes asked for or wrong, or failed credentials from one address (see the README's Limits). Retry-After says when to try again.",
 };
 
 function escapeHtml(text: string): string {

@@ -58,15 +58,16 @@ export {
   subscribe,
 } from './paid.ts';
 export {
+  countPayCodeMiss,
   currentPayCode,
   dropPayCode,
+  forgivePayCodeMiss,
   issuePayCode,
   type PayCode,
-  type PayCodeAttempt,
   type PresentedPayCode,
+  payCodeFailuresMax,
   payCodeQrSvg,
   readPayCode,
-  takePayCodeAttempt,
   usePayCode,
 } from './pay-codes.ts';
 export {
@@ -88,6 +89,9 @@ export {
   type SignInCodeSender,
   type SignInMessage,
   signInAttemptsMax,
+  signInFailuresPerAddressMax,
+  signInRequestsPerAddressMax,
+  signInRequestsPerHourMax,
   verifyMemberSession,
   verifySignInCode,
 } from './sign-in.ts';

@@ -1,7 +1,17 @@
 import { createHash, randomInt } from 'node:crypto';
 import { sql } from 'kysely';
 import QRCode from 'qrcode';
-import { AppError, type Db, redisKey, type Services } from '../platform/index.ts';
+import {
+  AppError,
+  type Db,
+  enforceLimits,
+  giveBackLimits,
+  limitPolicy,
+  lookUpCountingMisses,
+  redisKey,
+  type Services,
+  takeLimits,
+} from '../platform/index.ts';
 import { requireActiveMember } from './members.ts';
 
 /**
@@ -17,13 +27,32 @@ import { requireActiveMember } from './members.ts';
 export const payCodePrefix = '89';
 export const payCodeLength = 18;
 export const payCodeTtlMs = 60_000;
-/** Failed consumes one caller (a partner) may make per window before it is made to wait. */
+/** Invalid codes one caller (a partner) may present per window before it is made to wait. */
 export const payCodeFailuresMax = 10;
 export const payCodeFailureWindowMs = 60_000;
 /** Codes a member may ask for per minute. */
 export const payCodeIssuesPerMinuteMax = 20;
 
-type PayCodeDeps = Pick<Services, 'db' | 'clock' | 'redis' | 'config'>;
+/**
+ * Guesses per caller, fail closed: without Redis an unthrottled caller could try codes at
+ * will, so the till is told to retry (503) instead.
+ */
+const payCodeGuesses = limitPolicy({
+  name: 'paycode-guesses',
+  limit: payCodeFailuresMax,
+  windowMs: payCodeFailureWindowMs,
+  whenUnavailable: 'closed',
+});
+
+/** Codes asked for per member, fail closed: without Redis no code could be kept anyway. */
+const payCodeIssues = limitPolicy({
+  name: 'paycode-issues',
+  limit: payCodeIssuesPerMinuteMax,
+  windowMs: 60_000,
+  whenUnavailable: 'closed',
+});
+
+type PayCodeDeps = Pick<Services, 'db' | 'clock' | 'redis' | 'config' | 'logger'>;
 
 function randomDigits(count: number): string {
   let digits = '';
@@ -46,17 +75,11 @@ export type PayCode = { code: string; expiresAt: Date };
 
 export async function issuePayCode(deps: PayCodeDeps, memberId: string): Promise<PayCode> {
   await requireActiveMember(deps.db, memberId);
-  const issuesKey = redisKey(deps.config, 'paycode-issues', memberId);
-  const [[, issued]] = (await deps.redis
-    .multi()
-    .incr(issuesKey)
-    .pexpire(issuesKey, 60_000, 'NX')
-    .exec()) as [[null, number], [null, number]];
-  if (issued > payCodeIssuesPerMinuteMax) {
-    throw new AppError('rate_limited', 'Too many pay codes asked for; wait a minute.', {
-      retryAfterSeconds: 60,
-    });
-  }
+  await enforceLimits(
+    deps,
+    [{ policy: payCodeIssues, subject: memberId }],
+    () => 'Too many pay codes asked for; wait a moment.',
+  );
   const expiresAt = new Date(deps.clock.now().getTime() + payCodeTtlMs);
   const value = `${memberId}|${expiresAt.getTime()}`;
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -96,19 +119,43 @@ function parseValue(value: string): { memberId: string; expiresAtMs: number } | 
 export type PresentedPayCode = { code: string; memberId: string };
 
 /**
- * The member a live pay code is bound to, without using it up: unknown, expired and malformed
- * codes are all undefined, so that a guesser learns nothing. The code is used up by usePayCode,
- * in the transaction that spends.
+ * The member a live pay code is bound to, without using it up, for the caller (a partner) that
+ * presents it: unknown, expired and malformed codes are all undefined, so that a guesser learns
+ * nothing. Each miss counts against the caller's guesses in the same atomic step as the
+ * look-up (a caller over payCodeFailuresMax a minute is refused, 429); good codes count nothing,
+ * however many a caller presents at once. The code is used up by usePayCode, in the
+ * transaction that spends.
  */
 export async function readPayCode(
   deps: PayCodeDeps,
   code: string,
+  callerId: string,
 ): Promise<PresentedPayCode | undefined> {
-  if (!/^[0-9]{18}$/.test(code) || !code.startsWith(payCodePrefix)) return undefined;
-  const value = await deps.redis.get(codeKey(deps, code));
+  const limit = { policy: payCodeGuesses, subject: callerId };
+  // A malformed code is looked up under a key no code has: a miss, counted like any other.
+  const wellFormed = /^[0-9]{18}$/.test(code) && code.startsWith(payCodePrefix);
+  const value = await lookUpCountingMisses(
+    deps,
+    limit,
+    codeKey(deps, wellFormed ? code : 'malformed'),
+    'Too many invalid pay codes; wait before trying again.',
+  );
   const bound = value ? parseValue(value) : undefined;
-  if (!bound || bound.expiresAtMs <= deps.clock.now().getTime()) return undefined;
-  return { code, memberId: bound.memberId };
+  if (bound && bound.expiresAtMs > deps.clock.now().getTime()) {
+    return { code, memberId: bound.memberId };
+  }
+  if (value) await countPayCodeMiss(deps, callerId);
+  return undefined;
+}
+
+/** A code that was there but could not be used (expired, used, its member gone): a miss too. */
+export async function countPayCodeMiss(deps: PayCodeDeps, callerId: string): Promise<void> {
+  await takeLimits(deps, [{ policy: payCodeGuesses, subject: callerId }]);
+}
+
+/** A miss that was no guess (a retry presenting the code its first attempt used up). */
+export async function forgivePayCodeMiss(deps: PayCodeDeps, callerId: string): Promise<void> {
+  await giveBackLimits(deps, [{ policy: payCodeGuesses, subject: callerId }]);
 }
 
 function codeDigest(code: string): string {
@@ -146,43 +193,6 @@ export async function deleteOldPayCodeUses(db: Db, now: Date): Promise<number> {
     .where('used_at', '<', new Date(now.getTime() - 24 * 60 * 60 * 1000))
     .executeTakeFirst();
   return Number(result.numDeletedRows);
-}
-
-/**
- * A caller's guess at a pay code, counted before the code is read so that concurrent guesses
- * can never make more than payCodeFailuresMax comparisons a window: the attempt is taken at
- * once, and given back when the code proves good (or the request turns out to be a retry).
- */
-export type PayCodeAttempt = { giveBack(): Promise<void> };
-
-export async function takePayCodeAttempt(
-  deps: PayCodeDeps,
-  callerId: string,
-): Promise<PayCodeAttempt> {
-  const key = redisKey(deps.config, 'paycode-failures', callerId);
-  const [[, taken], [, ttlMs]] = (await deps.redis
-    .multi()
-    .incr(key)
-    .pexpire(key, payCodeFailureWindowMs, 'NX')
-    .pttl(key)
-    .exec()) as [[null, number], [null, number], [null, number]];
-  if (taken > payCodeFailuresMax) {
-    await deps.redis.decr(key);
-    throw new AppError('rate_limited', 'Too many invalid pay codes; wait before trying again.', {
-      retryAfterSeconds: Math.max(
-        1,
-        Math.ceil((ttlMs > 0 ? ttlMs : payCodeFailureWindowMs) / 1000),
-      ),
-    });
-  }
-  let given = false;
-  return {
-    giveBack: async () => {
-      if (given) return;
-      given = true;
-      await deps.redis.decr(key).catch(() => {});
-    },
-  };
 }
 
 /** The code as an SVG QR code (numeric mode, medium error correction). */

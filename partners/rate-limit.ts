@@ -70,7 +70,10 @@ export async function admitPartnerRequest(
     throw new AppError('unavailable', 'The hub cannot check request nonces right now.');
   }
   if (admitted === -1)
-    throw new AppError('signature_invalid', 'This nonce was already used: the request is a replay.');
+    throw new AppError(
+      'signature_invalid',
+      'This nonce was already used: the request is a replay.',
+    );
   if (admitted === -2) {
     const retryAfterSeconds = Math.max(1, Math.ceil(((window + 1) * windowMs - nowMs) / 1000));
     throw new AppError('rate_limited', `At most ${limit} requests per minute.`, {

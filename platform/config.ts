@@ -22,6 +22,7 @@ const EnvSchema = z.object({
     .string()
     .regex(/^[a-z0-9:-]{1,80}$/)
     .optional(),
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(5).default(0),
 });
 
 export type Config = {
@@ -37,6 +38,11 @@ export type Config = {
   publicUrl: string;
   /** Where a crash test wants the process to die (only ever set when env is test). */
   killPoint: string | undefined;
+  /**
+   * How many reverse proxies in front of the hub append to X-Forwarded-For. 0: the header is
+   * ignored and the client is the socket's peer, since anyone can write the header.
+   */
+  trustProxyHops: number;
 };
 
 /** Thrown when the environment does not describe a runnable hub; its message is one line. */
@@ -68,5 +74,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     publicUrl: e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`,
     killPoint: e.NODE_ENV === 'test' ? e.HUB_KILL_POINT : undefined,
+    trustProxyHops: e.TRUST_PROXY_HOPS,
   };
 }

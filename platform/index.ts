@@ -28,6 +28,25 @@ export {
 export { isUuid, newId } from './ids.ts';
 export { type JobDefinition, type RunningWorkers, startWorkers } from './jobs.ts';
 export { killPoint } from './kill-points.ts';
+export {
+  blockedForMs,
+  countFailures,
+  enforceLimits,
+  type FailureOptions,
+  failedRecently,
+  giveBackLimits,
+  guardFailures,
+  type Limit,
+  type LimitDecision,
+  type LimiterDeps,
+  type LimitPolicy,
+  limitAttempt,
+  limitPolicy,
+  lookUpCountingMisses,
+  rateLimited,
+  refuseIfBlocked,
+  takeLimits,
+} from './limiter.ts';
 export { createLogger, type Logger } from './logger.ts';
 export {
   MigrationError,

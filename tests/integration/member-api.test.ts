@@ -148,7 +148,7 @@ describe('member API: happy path', () => {
     expect(body.qrSvg).toMatch(/^<svg/);
     const svg = await get('/v1/me/pay-codes/current.svg', token);
     expect(svg.headers.get('content-type')).toBe('image/svg+xml');
-    expect(await readPayCode(hub.services, body.code)).toEqual({
+    expect(await readPayCode(hub.services, body.code, tea)).toEqual({
       code: body.code,
       memberId: member.id,
     });
