@@ -1,40 +1,51 @@
 import type { Redis } from 'ioredis';
-import { AppError, redisKey, type Services } from '../platform/index.ts';
+import {
+  AppError,
+  gcraArgs,
+  gcraTakeLua,
+  type LimitPolicy,
+  limitKey,
+  limitPolicy,
+  rateLimited,
+  redisKey,
+  type Services,
+} from '../platform/index.ts';
 
 /**
  * Requests per minute a partner may make unless its own limit says otherwise. It protects the
- * hub from one partner's runaway till, not money; at this default one partner's tills may send
- * 5,000 signed requests a second, what this hub serves on 2 cores (BENCHMARKS.md). The
+ * hub from one partner's runaway tills, not money; at this default one partner's tills may send
+ * 5,000 signed requests a second, about what this hub serves on 2 cores (BENCHMARKS.md). The
  * operator sets a partner's own limit with PATCH /v1/admin/partners/{partnerId}
  * (rateLimitPerMinute).
  */
 export const defaultRateLimitPerMinute = 300_000;
-const windowMs = 60_000;
+
+/** A partner's requests, on the hub's one limiter; load protection, so it fails open... */
+function partnerRequests(limitPerMinute: number): LimitPolicy {
+  return limitPolicy({
+    name: 'partner-requests',
+    limit: limitPerMinute,
+    windowMs: 60_000,
+    // ...but the nonce beside it fails closed: without Redis a replay could not be told apart.
+    whenUnavailable: 'open',
+  });
+}
 
 /**
  * The nonce and the rate limit in ONE Redis round trip: the nonce is remembered (a replay is
- * refused), then the request is counted in the partner's fixed one-minute window; over the
- * limit, the nonce is given back so that the same signed request may be sent again after
- * Retry-After. Both keys carry the partner id as a hash tag: one Redis Cluster slot.
+ * refused), then one request is taken from the partner's bucket on the hub's limiter (GCRA, as
+ * every throttle); over the limit, the nonce is given back so that the same signed request may
+ * be sent again after Retry-After. Both keys carry the partner id as a hash tag: one Redis
+ * Cluster slot.
  */
-const admitScript = `
+const admitScript = `${gcraTakeLua}
 if not redis.call('SET', KEYS[1], '1', 'EX', ARGV[1], 'NX') then return -1 end
-local count = redis.call('INCR', KEYS[2])
-if count == 1 then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
-if count > tonumber(ARGV[3]) then
-  redis.call('DEL', KEYS[1])
-  return -2
-end
-return count`;
+local wait = gcra_take(KEYS[2], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), 1, true)
+if wait > 0 then redis.call('DEL', KEYS[1]) end
+return wait`;
 
 type AdmitRedis = Redis & {
-  hubAdmitPartnerRequest(
-    nonceKey: string,
-    rateKey: string,
-    nonceTtlSeconds: number,
-    windowMs: number,
-    limit: number,
-  ): Promise<number>;
+  hubAdmitPartnerRequest(nonceKey: string, limitKey: string, ...args: string[]): Promise<number>;
 };
 
 function withAdmitCommand(redis: Redis): AdmitRedis {
@@ -53,31 +64,23 @@ export async function admitPartnerRequest(
   partner: { id: string; rateLimitPerMinute: number | null },
   nonce: { value: string; ttlSeconds: number },
 ): Promise<void> {
-  const limit = partner.rateLimitPerMinute ?? defaultRateLimitPerMinute;
-  const nowMs = services.clock.now().getTime();
-  const window = Math.floor(nowMs / windowMs);
+  const policy = partnerRequests(partner.rateLimitPerMinute ?? defaultRateLimitPerMinute);
   const tag = `{${partner.id}}`;
-  let admitted: number;
+  let wait: number;
   try {
-    admitted = await withAdmitCommand(services.redis).hubAdmitPartnerRequest(
+    wait = await withAdmitCommand(services.redis).hubAdmitPartnerRequest(
       redisKey(services.config, 'partner', tag, 'nonce', nonce.value),
-      redisKey(services.config, 'partner', tag, 'rate', String(window)),
-      nonce.ttlSeconds,
-      windowMs * 2,
-      limit,
+      limitKey(services, { policy, subject: tag }),
+      String(nonce.ttlSeconds),
+      ...gcraArgs(policy, services.clock.now()),
     );
   } catch {
     throw new AppError('unavailable', 'The hub cannot check request nonces right now.');
   }
-  if (admitted === -1)
+  if (wait === -1)
     throw new AppError(
       'signature_invalid',
       'This nonce was already used: the request is a replay.',
     );
-  if (admitted === -2) {
-    const retryAfterSeconds = Math.max(1, Math.ceil(((window + 1) * windowMs - nowMs) / 1000));
-    throw new AppError('rate_limited', `At most ${limit} requests per minute.`, {
-      retryAfterSeconds,
-    });
-  }
+  if (wait > 0) throw rateLimited(`At most ${policy.limit} requests per minute.`, wait);
 }

@@ -5,8 +5,9 @@ import type { Services } from './services.ts';
 
 /**
  * The one rate limiter of the hub: every throttle (pay codes, sign-in codes, failed
- * authentication) counts through it. (A partner's requests per minute, partners/rate-limit.ts,
- * still count in a fixed window of their own.)
+ * authentication, a partner's requests) counts through it. Scripts that check a limit together
+ * with something else in one step (a pay code's look-up, a request's nonce) embed gcraTakeLua,
+ * the same algorithm on the same keys.
  *
  * Algorithm: GCRA (the generic cell rate algorithm, a token bucket kept as one timestamp). A
  * policy "limit per windowMs" lets a subject spend up to `limit` units at once, then refills one
@@ -218,20 +219,43 @@ export async function giveBackLimits(
   }
 }
 
+/**
+ * One GCRA take of `cost` units on one key, as a Lua function other scripts of the hub embed so
+ * that a check made together with something else (a nonce, a look-up) counts in the same bucket
+ * as takeLimits: returns 0 and charges when there is room, else the milliseconds until there is.
+ * Same key, same theoretical arrival time (µs) as gcraScript.
+ */
+export const gcraTakeLua = `
+local function gcra_take(key, now, interval, window, cost, charge)
+  local tat = math.max(tonumber(redis.call('GET', key) or now), now)
+  local newTat = tat + cost * interval
+  if newTat - now > window then return math.ceil((newTat - now - window) / 1000) end
+  if charge then
+    redis.call('SET', key, string.format('%.0f', newTat), 'PX', math.ceil((newTat - now) / 1000))
+  end
+  return 0
+end
+`;
+
+/** The arguments gcra_take needs for a policy at `now`: now, interval and window, in µs. */
+export function gcraArgs(policy: LimitPolicy, now: Date): [string, string, string] {
+  return [
+    String(now.getTime() * 1000),
+    String(Math.floor((policy.windowMs * 1000) / policy.limit)),
+    String(policy.windowMs * 1000),
+  ];
+}
+
 // KEYS[1]: the limit's key, KEYS[2]: the key to look up. ARGV: now, interval, window (µs).
 // The limit counts misses only: with no room for one more the look-up is refused (nothing is
-// read); a present key is returned and charges nothing; a missing key charges one unit. Same
-// TAT as gcraScript, so both count into one bucket.
-const lookUpScript = `
-local now = tonumber(ARGV[1])
-local interval = tonumber(ARGV[2])
-local window = tonumber(ARGV[3])
-local tat = math.max(tonumber(redis.call('GET', KEYS[1]) or now), now)
-local newTat = tat + interval
-if newTat - now > window then return {0, math.ceil((newTat - now - window) / 1000)} end
+// read); a present key is returned and charges nothing; a missing key charges one unit.
+const lookUpScript = `${gcraTakeLua}
+local now, interval, window = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+local wait = gcra_take(KEYS[1], now, interval, window, 1, false)
+if wait > 0 then return {0, wait} end
 local value = redis.call('GET', KEYS[2])
 if value then return {1, value} end
-redis.call('SET', KEYS[1], string.format('%.0f', newTat), 'PX', math.ceil((newTat - now) / 1000))
+gcra_take(KEYS[1], now, interval, window, 1, true)
 return {2, 0}
 `;
 
@@ -264,9 +288,7 @@ export async function lookUpCountingMisses(
     reply = await lookUpRedis(deps.redis).hubLimiterLookUp(
       limitKey(deps, limit),
       key,
-      String(deps.clock.now().getTime() * 1000),
-      String(Math.floor((policy.windowMs * 1000) / policy.limit)),
-      String(policy.windowMs * 1000),
+      ...gcraArgs(policy, deps.clock.now()),
     );
   } catch (error) {
     deps.logger.warn({ err: error, limit: policy.name }, 'look-up not checked: refusing');
