@@ -1,4 +1,5 @@
-import { type CryptoKey, importJWK, type JWK } from 'jose';
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { importJWK, type JWK } from 'jose';
 import { z } from 'zod';
 import { AppError, type Db, databaseCache, type PartnerKey } from '../platform/index.ts';
 
@@ -54,8 +55,14 @@ function canonicalJwk(jwk: PublicJwk): JWK {
     : { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y, kid: jwk.kid, alg, use: 'sig' };
 }
 
-export async function importPublicKey(jwk: JWK, alg: KeyAlgorithm): Promise<CryptoKey> {
-  return (await importJWK(jwk, alg)) as CryptoKey;
+/** Checks a public key as WebCrypto would import it (a point off the curve is refused). */
+async function checkPublicKey(jwk: JWK, alg: KeyAlgorithm): Promise<void> {
+  await importJWK(jwk, alg);
+}
+
+/** The key as request verification uses it (node:crypto; see platform/jws.ts). */
+function verifyingKey(jwk: JWK): KeyObject {
+  return createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
 }
 
 export async function registerPartnerKey(
@@ -67,7 +74,8 @@ export async function registerPartnerKey(
   const alg = algorithmOf(jwk);
   try {
     // A point that is not on the curve fails here, before anything is stored.
-    await importPublicKey(stored, alg);
+    await checkPublicKey(stored, alg);
+    verifyingKey(stored);
   } catch {
     throw new AppError('validation_failed', 'The key is not a valid public key.', {
       fields: [{ field: 'jwk', reason: 'not a valid public key' }],
@@ -131,7 +139,7 @@ export type VerifyingPartner = {
   code: string;
   status: 'active' | 'suspended';
   rateLimitPerMinute: number | null;
-  keys: Map<string, { alg: KeyAlgorithm; key: CryptoKey }>;
+  keys: Map<string, { alg: KeyAlgorithm; key: KeyObject }>;
 };
 
 /**
@@ -176,9 +184,9 @@ async function loadVerifyingPartner(
       .execute(),
   ]);
   if (!partner) return undefined;
-  const keys = new Map<string, { alg: KeyAlgorithm; key: CryptoKey }>();
+  const keys = new Map<string, { alg: KeyAlgorithm; key: KeyObject }>();
   for (const row of rows) {
-    keys.set(row.kid, { alg: row.alg, key: await importPublicKey(row.public_jwk as JWK, row.alg) });
+    keys.set(row.kid, { alg: row.alg, key: verifyingKey(row.public_jwk as JWK) });
   }
   return {
     id: partner.id,

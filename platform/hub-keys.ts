@@ -1,5 +1,5 @@
+import { createPrivateKey, type JsonWebKey } from 'node:crypto';
 import {
-  CompactSign,
   type CryptoKey,
   calculateJwkThumbprint,
   createLocalJWKSet,
@@ -14,6 +14,7 @@ import {
 } from 'jose';
 import { databaseCache } from './cache.ts';
 import type { Db } from './db.ts';
+import { signCompactJws } from './jws.ts';
 
 /**
  * The hub's own signing keys: Ed25519, one active at a time. Rotation makes a new key active
@@ -128,16 +129,19 @@ export function createHubSigner(db: Db): HubSigner {
         .where('status', '=', 'active')
         .executeTakeFirstOrThrow();
       const privateKey = (await importJWK(active.private_jwk as JWK, alg)) as CryptoKey;
-      return { kid: active.kid, privateKey, jwks: await hubJwks(db) };
+      // Receipts are signed on node:crypto, the hot path's signer (platform/jws.ts).
+      const receiptKey = createPrivateKey({
+        key: active.private_jwk as JsonWebKey,
+        format: 'jwk',
+      });
+      return { kid: active.kid, privateKey, receiptKey, jwks: await hubJwks(db) };
     },
   });
   const load = () => keys.get(db, 'active');
   return {
     signCompact: async (payload, header = {}) => {
       const key = await load();
-      return new CompactSign(payload)
-        .setProtectedHeader({ ...header, alg, kid: key.kid })
-        .sign(key.privateKey);
+      return signCompactJws(payload, { ...header, kid: key.kid }, alg, key.receiptKey);
     },
     signJwt: async (claims, options) => {
       const key = await load();

@@ -27,6 +27,7 @@ export {
 } from './hub-keys.ts';
 export { isUuid, newId } from './ids.ts';
 export { type JobDefinition, type RunningWorkers, startWorkers } from './jobs.ts';
+export { type JwsAlgorithm, signCompactJws, verifyCompactJws } from './jws.ts';
 export { killPoint } from './kill-points.ts';
 export {
   blockedForMs,
