@@ -1,6 +1,7 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { requestId } from 'hono/request-id';
 import { createLedger, type ExtraPostings, type Ledger } from '../ledger/index.ts';
+import type { SignInCodeSender } from '../members/index.ts';
 import { AppError, type Services } from '../platform/index.ts';
 import { clearingPostings, defaultSettlementSettings } from '../settlement/index.ts';
 import { adminRoutes } from './admin/index.ts';
@@ -14,7 +15,12 @@ import { fieldsFromZod, onError, problemResponse } from './problem.ts';
 import { wellKnownRoutes } from './well-known.ts';
 
 /** The domain objects a process builds once and every request shares. */
-export type AppDomains = { ledger?: Ledger; clearing?: ExtraPostings };
+export type AppDomains = {
+  ledger?: Ledger;
+  clearing?: ExtraPostings;
+  /** How sign-in codes reach members (an SMS/email gateway); see memberRoutes. */
+  signInSender?: SignInCodeSender;
+};
 
 /**
  * The whole HTTP surface of the hub. Routers per audience are mounted here, so this file reads
@@ -70,7 +76,7 @@ export function createApp(services: Services, domains: AppDomains = {}): OpenAPI
     description:
       'A detached JWS over the request, with Hub-Partner, Hub-Timestamp and Hub-Nonce: see docs/signing.md',
   });
-  app.route('/', memberRoutes());
+  app.route('/', memberRoutes({ demo: services.config.demo, signInSender: domains.signInSender }));
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

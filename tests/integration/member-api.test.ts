@@ -11,7 +11,8 @@ let app: ReturnType<typeof createApp>;
 let tea: string;
 
 beforeAll(async () => {
-  hub = await createTestHub({ clock });
+  // The member's side is read through the demo outbox, as the README's demo does.
+  hub = await createTestHub({ clock, env: { HUB_DEMO: '1' } });
   app = createApp(hub.services);
   tea = await createPartner(hub.services.db, 'tea');
   await createPaidPlan(hub.services.db, { code: 'super', name: 'Super', feeMinor: 88800 });
