@@ -1,47 +1,25 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 
-/**
- * Demo mode shows every member's sign-in code at /v1/dev/member-outbox, so it is only allowed
- * where nobody but this machine can reach the gateway.
- */
-function isLoopback(host: string): boolean {
-  if (host === 'localhost') return true;
-  if (isIP(host) === 4) return host.startsWith('127.');
-  return host === '::1';
-}
-
 /** The whole configuration of a hub process, read once from the environment at start-up. */
-const EnvSchema = z
-  .object({
-    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
-    HOST: z.string().min(1).default('127.0.0.1'),
-    PORT: z.coerce.number().int().min(0).max(65535).default(3000),
-    DATABASE_URL: z
-      .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' })
-      .describe('PostgreSQL connection URL'),
-    DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(20),
-    REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// URL' }),
-    REDIS_KEY_PREFIX: z
-      .string()
-      .regex(/^[a-z0-9:_-]{1,40}$/, 'lowercase letters, digits, ":", "_" or "-"')
-      .default('hub'),
-    LOG_LEVEL: z
-      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
-      .default('info'),
-    SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
-    PUBLIC_URL: z.url().optional(),
-    HUB_DEMO: z.enum(['0', '1'], { error: 'must be 0 or 1' }).default('0'),
-  })
-  .superRefine((e, ctx) => {
-    if (e.HUB_DEMO === '1' && !isLoopback(e.HOST)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['HUB_DEMO'],
-        message: `needs HOST on loopback (127.0.0.1, ::1 or localhost), not ${e.HOST}: demo mode shows every sign-in code`,
-      });
-    }
-  });
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  DATABASE_URL: z
+    .url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' })
+    .describe('PostgreSQL connection URL'),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(20),
+  REDIS_URL: z.url({ protocol: /^rediss?$/, error: 'must be a redis:// URL' }),
+  REDIS_KEY_PREFIX: z
+    .string()
+    .regex(/^[a-z0-9:_-]{1,40}$/, 'lowercase letters, digits, ":", "_" or "-"')
+    .default('hub'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
+  PUBLIC_URL: z.url().optional(),
+  HUB_DEMO: z.enum(['0', '1'], { error: 'must be 0 or 1' }).default('0'),
+});
 
 export type Config = {
   env: 'development' | 'test' | 'production';
@@ -61,6 +39,15 @@ export type Config = {
   demo: boolean;
 };
 
+/**
+ * Demo mode shows every member's sign-in code at /v1/dev/member-outbox, so it is only allowed
+ * where nobody but this machine can reach the gateway.
+ */
+function isLoopback(host: string): boolean {
+  if (host === 'localhost' || host === '::1') return true;
+  return isIP(host) === 4 && host.startsWith('127.');
+}
+
 /** Thrown when the environment does not describe a runnable hub; its message is one line. */
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -78,6 +65,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
   const e = parsed.data;
+  if (e.HUB_DEMO === '1' && !isLoopback(e.HOST)) {
+    throw new ConfigError(
+      `invalid configuration: HUB_DEMO needs HOST on loopback (127.0.0.1, ::1 or localhost), not ${e.HOST}: demo mode shows every sign-in code`,
+    );
+  }
   return {
     env: e.NODE_ENV,
     host: e.HOST,
