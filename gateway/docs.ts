@@ -57,6 +57,10 @@ const whenTheyHappen: Partial<Record<keyof typeof problemTypes, string>> = {
     'This Idempotency-Key was already used with another method, path or body.',
   payload_too_large: 'The request body is over the limit (1 MiB for partner calls).',
   rate_limited: 'The partner is over its requests per minute; Retry-After says when to try again.',
+  conflict:
+    "The request conflicts with what exists, e.g. a customer id linked to another member, or a phone or email that the member does not have (`errors` names it: a partner never adds or changes a member's contact).",
+  unavailable:
+    'A service the hub depends on is down; or, with `reason` `no_message_sender`, the hub runs outside demo mode without a sender for sign-in codes.',
 };
 
 function escapeHtml(text: string): string {
