@@ -1,5 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { requestId } from 'hono/request-id';
+import { type Counter, createCounter } from '../counter/index.ts';
 import { createLedger, type ExtraPostings, type Ledger } from '../ledger/index.ts';
 import type { SignInCodeSender } from '../members/index.ts';
 import { AppError, type Services } from '../platform/index.ts';
@@ -18,6 +19,7 @@ import { wellKnownRoutes } from './well-known.ts';
 export type AppDomains = {
   ledger?: Ledger;
   clearing?: ExtraPostings;
+  counter?: Counter;
   /** How sign-in codes reach members (an SMS/email gateway); see memberRoutes. */
   signInSender?: SignInCodeSender;
 };
@@ -31,7 +33,7 @@ export function createApp(services: Services, domains: AppDomains = {}): OpenAPI
   // A process passes the alliance's rules as loaded (domains.ts); without them, the rules a
   // new alliance starts with, so that no redemption is ever booked without its obligations.
   const clearing = domains.clearing ?? clearingPostings(defaultSettlementSettings);
-  const counter = { services, ledger, clearing };
+  const counter = domains.counter ?? createCounter({ services, ledger, clearing });
   const app = new OpenAPIHono<HubEnv>({
     defaultHook: (result, c) => {
       if (!result.success) {

@@ -1,5 +1,6 @@
+import type { Counter } from '../counter/index.ts';
 import type { Ledger } from '../ledger/index.ts';
-import type { CounterDeps, VerifyingPartner } from '../partners/index.ts';
+import type { VerifyingPartner } from '../partners/index.ts';
 import type { Logger, Services, Staff } from '../platform/index.ts';
 
 /** What Hono's context carries for every request. */
@@ -9,8 +10,8 @@ export type HubEnv = {
     logger: Logger;
     requestId: string;
     ledger: Ledger;
-    /** What the counter endpoints need: services, the ledger, settlement's clearing rule. */
-    counter: CounterDeps;
+    /** The till's use cases (earn, redeem, refund, benefit use) of this process. */
+    counter: Counter;
   };
 };
 
@@ -20,6 +21,8 @@ export type PartnerEnv = {
     partner: VerifyingPartner;
     /** base64url SHA-256 of the exact request body bytes, as signed. */
     bodyDigest: string;
+    /** A POST's Idempotency-Key and the digest of the request it came with. */
+    idempotency?: { key: string; requestHash: string };
   };
 };
 

@@ -55,8 +55,11 @@ const whenTheyHappen: Partial<Record<keyof typeof problemTypes, string>> = {
     'The first request with this Idempotency-Key is still running; retry shortly.',
   idempotency_key_reused:
     'This Idempotency-Key was already used with another method, path or body.',
+  order_reused:
+    'The order id was already reported (accrued, or redeemed) with other details; each order id earns once and redeems once, whatever Idempotency-Key its retries carry.',
   payload_too_large: 'The request body is over the limit (1 MiB for partner calls).',
-  rate_limited: 'The partner is over its requests per minute; Retry-After says when to try again.',
+  rate_limited:
+    "A limit was reached: a partner's requests per minute, invalid pay codes, sign-in codes asked for or wrong, or failed credentials from one address (see the README's Limits). Retry-After says when to try again.",
   conflict:
     "The request conflicts with what exists, e.g. a customer id linked to another member, or a phone or email that the member does not have (`errors` names it: a partner never adds or changes a member's contact).",
   unavailable:

@@ -1,7 +1,9 @@
 import type { Context, MiddlewareHandler } from 'hono';
+import type { TillRequestKey } from '../counter/index.ts';
 import {
   claimIdempotencyKey,
   completeIdempotencyKey,
+  type KeptAnswer,
   releaseIdempotencyKey,
   requestHash,
   type StoredResponse,
@@ -9,16 +11,18 @@ import {
 import { AppError } from '../platform/index.ts';
 import type { PartnerEnv } from './context.ts';
 import { pathWithQuery } from './partner-auth.ts';
+import { problemParts } from './problem.ts';
+import { receiptHeaders } from './receipts.ts';
 
 export const idempotencyHeaderName = 'idempotency-key';
 /** Answer headers worth keeping for a replay; the rest are per-response (date, request id). */
 const storedHeaderNames = ['content-type', 'hub-receipt', 'location', 'retry-after'];
 const keyPattern = /^[\x21-\x7e]{1,255}$/;
 
-function replay(response: StoredResponse): Response {
+function replay(response: StoredResponse, extra: Record<string, string> = {}): Response {
   return new Response(response.body, {
     status: response.status,
-    headers: { ...response.headers, 'idempotent-replayed': 'true' },
+    headers: { ...response.headers, ...extra, 'idempotent-replayed': 'true' },
   });
 }
 
@@ -43,38 +47,81 @@ function requireKey(c: Context<PartnerEnv>): string {
 }
 
 /**
- * Every partner POST runs at most once per Idempotency-Key: the first request claims the key,
- * its answer (errors included) is stored and replayed to every retry. A 5xx answer is not
- * stored: the hub failed, nothing it promised applied, and the retry runs again (the ledger's
- * unique idempotency index guards any write that did commit).
+ * Every partner POST carries an Idempotency-Key. This checks it and puts the key, with the
+ * digest that makes two requests "the same request" (method, path with query, body digest),
+ * on the context; what is done with it depends on the route: the till's use cases keep their
+ * answer in their own transaction (tillKey), the others go through `leaseIdempotency`.
  */
-export const idempotency: MiddlewareHandler<PartnerEnv> = async (c, next) => {
-  if (c.req.method !== 'POST') return next();
-  const key = requireKey(c);
+export const idempotencyKeyHeader: MiddlewareHandler<PartnerEnv> = async (c, next) => {
+  if (c.req.method === 'POST') {
+    c.set('idempotency', {
+      key: requireKey(c),
+      requestHash: requestHash(c.req.method, pathWithQuery(c.req.url), c.get('bodyDigest')),
+    });
+  }
+  await next();
+};
+
+/**
+ * The request's key as a till use case takes it: it reads the answer kept for the key and
+ * keeps its own in the transaction that does the work, and keeps a refusal as the gateway
+ * would send it (problem+json with this request's id).
+ */
+export function tillKey(c: Context<PartnerEnv>): TillRequestKey | undefined {
+  const held = c.get('idempotency');
+  if (!held) return undefined;
+  return {
+    partnerId: c.get('partner').id,
+    key: held.key,
+    requestHash: held.requestHash,
+    refusal: (error) => problemParts(c, error),
+  };
+}
+
+/**
+ * A kept answer sent again, exactly as it was kept; a money-moving answer (200) gets a fresh
+ * receipt over the same bytes.
+ */
+export async function keptResponse(c: Context<PartnerEnv>, kept: KeptAnswer): Promise<Response> {
+  const { response } = kept;
+  if (response.status !== 200 || !c.get('partner')) return replay(response);
+  return replay(response, await receiptHeaders(c, response.body));
+}
+
+/**
+ * For partner POSTs that are not till use cases: the request runs at most once per key. The
+ * first request claims the key, its answer (errors included) is stored and replayed to every
+ * retry. A 5xx or 429 answer is not stored: nothing the hub promised applied, and the retry
+ * runs again (a transient answer must never be a key's final one).
+ */
+export const leaseIdempotency: MiddlewareHandler<PartnerEnv> = async (c, next) => {
+  const held = c.get('idempotency');
+  if (!held) return next();
   const services = c.get('services');
   const partnerId = c.get('partner').id;
   const claim = await claimIdempotencyKey(services.db, {
     partnerId,
-    key,
-    requestHash: requestHash(c.req.method, pathWithQuery(c.req.url), c.get('bodyDigest')),
+    key: held.key,
+    requestHash: held.requestHash,
     now: services.clock.now(),
   });
   if (claim.kind === 'replay') return replay(claim.response);
-  const held = { partnerId, key, leaseId: claim.leaseId };
+  const lease = { partnerId, key: held.key, leaseId: claim.leaseId };
   try {
     await next();
   } catch (error) {
-    await releaseIdempotencyKey(services.db, held);
+    await releaseIdempotencyKey(services.db, lease);
     throw error;
   }
-  if (c.res.status >= 500) {
-    await releaseIdempotencyKey(services.db, held);
+  if (c.res.status >= 500 || c.res.status === 429) {
+    await releaseIdempotencyKey(services.db, lease);
     return;
   }
   const stored = await completeIdempotencyKey(services.db, {
-    ...held,
+    ...lease,
     response: await snapshot(c.res),
     now: services.clock.now(),
   });
-  if (!stored) c.get('logger').warn({ key }, 'idempotency lease was taken over; answer not stored');
+  if (!stored)
+    c.get('logger').warn({ key: held.key }, 'idempotency lease was taken over; answer not stored');
 };

@@ -1,7 +1,8 @@
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { bodyDigest, takeRateLimit, verifyPartnerRequest } from '../partners/index.ts';
+import { bodyDigest, verifyPartnerRequest } from '../partners/index.ts';
 import { AppError } from '../platform/index.ts';
+import { limitSignatureChecks } from './auth-limits.ts';
 import type { PartnerEnv } from './context.ts';
 
 /** The largest signed request body the hub reads (a batch accrual fits well below). */
@@ -24,27 +25,24 @@ const limitBody = bodyLimit({
 
 /**
  * Every /v1/partner/* request: the body is read once (bounded), its digest and the signature
- * are checked (docs/signing.md), and the verified partner is put on the context.
+ * are checked (docs/signing.md), the nonce and the partner's rate limit taken, and the
+ * verified partner is put on the context. Failed signatures are limited per client address
+ * and per claimed partner (gateway/auth-limits.ts).
  */
 const verifySignature: MiddlewareHandler<PartnerEnv> = async (c, next) => {
   const digest = bodyDigest(new Uint8Array(await c.req.arrayBuffer()));
-  const partner = await verifyPartnerRequest(c.get('services'), {
-    method: c.req.method,
-    pathWithQuery: pathWithQuery(c.req.url),
-    headers: (name) => c.req.header(name),
-    bodyDigest: digest,
-  });
+  const partner = await limitSignatureChecks(c, () =>
+    verifyPartnerRequest(c.get('services'), {
+      method: c.req.method,
+      pathWithQuery: pathWithQuery(c.req.url),
+      headers: (name) => c.req.header(name),
+      bodyDigest: digest,
+    }),
+  );
   c.set('partner', partner);
   c.set('bodyDigest', digest);
   c.set('logger', c.get('logger').child({ partnerId: partner.id }));
   await next();
 };
 
-/** After the signature, so that only a partner's own requests count against its limit. */
-const rateLimit: MiddlewareHandler<PartnerEnv> = async (c, next) => {
-  const partner = c.get('partner');
-  await takeRateLimit(c.get('services'), partner.id, partner.rateLimitPerMinute);
-  await next();
-};
-
-export const partnerAuth: MiddlewareHandler<PartnerEnv>[] = [limitBody, verifySignature, rateLimit];
+export const partnerAuth: MiddlewareHandler<PartnerEnv>[] = [limitBody, verifySignature];

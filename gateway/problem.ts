@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import type { ZodError } from 'zod';
+import type { StoredResponse } from '../partners/index.ts';
 import {
   AppError,
   type FieldProblem,
@@ -23,8 +24,8 @@ export function fieldsFromZod(error: ZodError, target?: string): FieldProblem[] 
   });
 }
 
-/** Renders an AppError as RFC 9457 problem+json, with the request id. */
-export function problemResponse(c: Context<HubEnv>, error: AppError): Response {
+/** An AppError as RFC 9457 problem+json, with the request id: status, headers and body text. */
+export function problemParts<E extends HubEnv>(c: Context<E>, error: AppError): StoredResponse {
   const body: Record<string, unknown> = {
     type: problemTypeUri(error.type),
     title: problemTypes[error.type].title,
@@ -38,7 +39,12 @@ export function problemResponse(c: Context<HubEnv>, error: AppError): Response {
   const headers: Record<string, string> = { 'content-type': 'application/problem+json' };
   if (error.retryAfterSeconds !== undefined)
     headers['retry-after'] = String(error.retryAfterSeconds);
-  return new Response(JSON.stringify(body), { status: error.status, headers });
+  return { status: error.status, headers, body: JSON.stringify(body) };
+}
+
+export function problemResponse<E extends HubEnv>(c: Context<E>, error: AppError): Response {
+  const { status, headers, body } = problemParts(c, error);
+  return new Response(body, { status, headers });
 }
 
 /**
@@ -57,6 +63,6 @@ export function asAppError(
 }
 
 /** The one error handler. */
-export function onError(error: Error, c: Context<HubEnv>): Response {
+export function onError<E extends HubEnv>(error: Error, c: Context<E>): Response {
   return problemResponse(c, asAppError(error, c.get('logger')));
 }

@@ -1,23 +1,21 @@
 import type { Context } from 'hono';
 import { buildReceipt, receiptHeaderName } from '../partners/index.ts';
 import type { PartnerEnv } from './context.ts';
-import { idempotencyHeaderName } from './idempotency.ts';
 
 /**
- * Headers for a money-moving answer: a hub-signed receipt over the exact JSON text that
- * c.json(body) will send (Hono serialises with JSON.stringify), and the ids involved.
- * Usage in a handler: return c.json(body, 200, await receiptHeaders(c, body, { entryId })).
+ * Headers for a money-moving answer: a hub-signed receipt over the exact answer text, which is
+ * what c.json(body) sends (Hono serialises with JSON.stringify) or a kept answer sent again.
+ * Usage in a handler: return c.json(body, 200, await receiptHeaders(c, body)).
  */
 export async function receiptHeaders(
   c: Context<PartnerEnv>,
   body: unknown,
-  ids: Record<string, string | string[]>,
 ): Promise<Record<string, string>> {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
   const receipt = await buildReceipt(c.get('services'), {
     partnerId: c.get('partner').id,
-    idempotencyKey: c.req.header(idempotencyHeaderName) ?? null,
-    body: JSON.stringify(body),
-    ids,
+    idempotencyKey: c.get('idempotency')?.key ?? null,
+    body: text,
   });
   return { [receiptHeaderName]: receipt };
 }

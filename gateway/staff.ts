@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { AppError, type Db, newId, type Staff } from '../platform/index.ts';
+import { limitStaffTokenChecks } from './auth-limits.ts';
 import type { StaffEnv } from './context.ts';
 
 /**
@@ -65,13 +66,23 @@ export async function findStaffByToken(db: Db, token: string): Promise<Staff | u
     .executeTakeFirst();
 }
 
-/** Requires a bearer token of an active staff member holding one of the roles. */
+const staffTokenRequired = () =>
+  new AppError('unauthenticated', 'A valid staff token is required.');
+
+/**
+ * Requires a bearer token of an active staff member holding one of the roles. Tokens that
+ * fail the check are limited per client address (gateway/auth-limits.ts).
+ */
 export function requireStaff(...roles: StaffRole[]): MiddlewareHandler<StaffEnv> {
   return async (c, next) => {
     const header = c.req.header('authorization') ?? '';
-    const match = /^Bearer (\S+)$/.exec(header);
-    const staff = match?.[1] ? await findStaffByToken(c.get('services').db, match[1]) : undefined;
-    if (!staff) throw new AppError('unauthenticated', 'A valid staff token is required.');
+    const token = /^Bearer (\S+)$/.exec(header)?.[1];
+    if (!token) throw staffTokenRequired();
+    const staff = await limitStaffTokenChecks(c, async () => {
+      const found = await findStaffByToken(c.get('services').db, token);
+      if (!found) throw staffTokenRequired();
+      return found;
+    });
     if (!roles.includes(staff.role)) {
       throw new AppError('forbidden', `This needs the role ${roles.join(' or ')}.`);
     }

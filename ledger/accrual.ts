@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { AppError, type Clock, type Db, isUuid, newId } from '../platform/index.ts';
+import { AppError, type Clock, type Db, isStorableTime, isUuid, newId } from '../platform/index.ts';
 import {
   type AccountDirectory,
   lockOrder,
@@ -7,6 +7,7 @@ import {
   partnerPointsKey,
   pointsAsset,
 } from './accounts.ts';
+import type { Settled } from './group-commit.ts';
 import { canonicalJson, digest, replayStored, type StoredRequest } from './journal.ts';
 import { validateKey, validatePoints } from './validate.ts';
 
@@ -23,17 +24,17 @@ export type AccrualInput = {
 export type AccrualOutcome = { entryId: string; lotId: string; points: number; bookedAt: string };
 export type AccrualResult = AccrualOutcome & { replayed: boolean };
 
-export type PendingAccrual = {
-  input: AccrualInput;
-  hash: string;
-  resolve(result: AccrualResult): void;
-  reject(error: unknown): void;
-};
+/** An accrual ready for a batch: checked, digested, its entry and lot ids made in advance. */
+export type PlannedAccrual = { input: AccrualInput; hash: string; entryId: string; lotId: string };
 
-function prepareAccrual(input: AccrualInput): string {
+/**
+ * Checks an accrual and plans it. A bad input is refused here, before it joins a batch, so that
+ * it fails its own caller and not the batch.
+ */
+export function planAccrual(input: AccrualInput): PlannedAccrual {
   validatePoints(input.points, 'points');
   validateKey(input.idempotencyKey);
-  if (!(input.expiresAt instanceof Date) || Number.isNaN(input.expiresAt.getTime())) {
+  if (!(input.expiresAt instanceof Date) || !isStorableTime(input.expiresAt)) {
     throw new AppError('validation_failed', 'expiresAt is not a valid time', {
       fields: [{ field: 'expiresAt', reason: 'not a valid time' }],
     });
@@ -42,14 +43,13 @@ function prepareAccrual(input: AccrualInput): string {
     ['partnerId', input.partnerId],
     ['memberId', input.memberId],
   ] as const) {
-    // Checked here so that a bad id fails its own caller, not the whole batch it would join.
     if (typeof id !== 'string' || !isUuid(id)) {
       throw new AppError('validation_failed', `${field} is not a uuid`, {
         fields: [{ field, reason: 'not a uuid' }],
       });
     }
   }
-  return accrualHash(input);
+  return { input, hash: accrualHash(input), entryId: newId(), lotId: newId() };
 }
 
 /**
@@ -65,86 +65,81 @@ export function accrualHash(input: AccrualInput): string {
   );
 }
 
-/**
- * Validates an accrual and hands it, with its digest and its answer's callbacks, to `submit`
- * (the writer's queue, or a batch of its own). A bad input is refused before it is queued.
- */
-export function pendAccrual(
-  input: AccrualInput,
-  submit: (item: PendingAccrual) => void,
-): Promise<AccrualResult> {
-  let hash: string;
-  try {
-    hash = prepareAccrual(input);
-  } catch (error) {
-    return Promise.reject(error);
-  }
-  return new Promise<AccrualResult>((resolve, reject) => submit({ input, hash, resolve, reject }));
-}
-
 const ownerKey = (i: AccrualInput) => `${i.partnerId}\u0000${i.idempotencyKey}`;
 
+type Placed = PlannedAccrual & { memberAccount: string; issuerAccount: string };
+
 /**
- * Writes a batch of accruals in ONE transaction with multi-row statements. Each request is
- * answered only after the commit; if the transaction fails, every request in it fails.
- * Retried keys (in this batch, in an earlier one, or in one committing concurrently) apply once.
+ * Appends planned accruals with multi-row statements, in the caller's transaction (`executor`
+ * is a transaction) or as one statement committed on its own (`executor` is the pool).
+ * Returns the entry ids written; an accrual whose key was already taken (in an earlier batch,
+ * or in one committing concurrently) is not written. Keys must be unique within `planned`.
  * `shard` picks the issuers' partner_issued shard: batches written at the same time must use
  * different shards, or the later waits for the earlier's commit on the issuers' rows.
  */
-export async function writeAccrualBatch(
-  deps: { db: Db; accounts: AccountDirectory; clock: Clock },
-  items: PendingAccrual[],
-  shard = 0,
-): Promise<void> {
-  const primaries = new Map<string, PendingAccrual>();
-  const repeats: PendingAccrual[] = [];
-  for (const item of items) {
-    const k = ownerKey(item.input);
-    if (primaries.has(k)) repeats.push(item);
-    else primaries.set(k, item);
-  }
-  const list = [...primaries.values()];
+export async function appendAccruals(
+  deps: { accounts: AccountDirectory },
+  executor: Db,
+  planned: PlannedAccrual[],
+  shard: number,
+  bookedAt: Date,
+): Promise<Set<string>> {
+  if (planned.length === 0) return new Set();
+  const tx = executor.isTransaction ? executor : undefined;
   const memberAccounts = await deps.accounts.ids(
-    list.map((i) => memberPointsKey(i.input.memberId)),
+    planned.map((p) => memberPointsKey(p.input.memberId)),
+    tx,
   );
-  // A batch has thousands of accruals but only a few dozen issuers: look each up once.
-  const issuers = [...new Set(list.map((i) => i.input.partnerId))];
+  // A batch has hundreds of accruals but only a few dozen issuers: look each up once.
+  const issuers = [...new Set(planned.map((p) => p.input.partnerId))];
   const issuerIds = await deps.accounts.ids(
     issuers.map((p) => partnerPointsKey(p, 'partner_issued', shard)),
+    tx,
   );
   const issuerAccount = new Map(issuers.map((p, i) => [p, issuerIds[i] ?? '']));
-  const bookedAt = deps.clock.now();
-  const at = bookedAt.toISOString();
-  const planned = list.map((item, i) => ({
-    item,
-    entryId: newId(),
-    lotId: newId(),
+  const placed = planned.map((p, i) => ({
+    ...p,
     memberAccount: memberAccounts[i] ?? '',
-    issuerAccount: issuerAccount.get(item.input.partnerId) ?? '',
+    issuerAccount: issuerAccount.get(p.input.partnerId) ?? '',
   }));
-  const outcomeOf = (p: (typeof planned)[number]): AccrualOutcome => ({
-    entryId: p.entryId,
-    lotId: p.lotId,
-    points: p.item.input.points,
-    bookedAt: at,
-  });
-
-  const written = await writeFresh(deps.db, planned, bookedAt);
-  const replays: PendingAccrual[] = [...repeats];
-  for (const p of planned) {
-    if (written.has(p.entryId)) p.item.resolve({ ...outcomeOf(p), replayed: false });
-    else replays.push(p.item);
-  }
-  if (replays.length > 0) await answerReplays(deps.db, replays);
+  return writeFresh(executor, placed, bookedAt);
 }
 
-type Planned = {
-  item: PendingAccrual;
-  entryId: string;
-  lotId: string;
-  memberAccount: string;
-  issuerAccount: string;
-};
+/**
+ * The ledger's own batch: accruals with nothing beside them (what ledger.accrue writes). A key
+ * repeated in the batch, or already used, is answered from its stored first answer.
+ */
+export async function writeAccrualBatch(
+  deps: { db: Db; accounts: AccountDirectory; clock: Clock },
+  items: PlannedAccrual[],
+  shard: number,
+): Promise<Settled<AccrualResult>[]> {
+  const primaries = new Map<string, PlannedAccrual>();
+  for (const item of items) {
+    const k = ownerKey(item.input);
+    if (!primaries.has(k)) primaries.set(k, item);
+  }
+  const bookedAt = deps.clock.now();
+  const at = bookedAt.toISOString();
+  const written = await appendAccruals(deps, deps.db, [...primaries.values()], shard, bookedAt);
+  const replays = items.filter((item) => !written.has(item.entryId));
+  const stored = replays.length > 0 ? await storedAnswers(deps.db, replays) : new Map();
+  return items.map((item): Settled<AccrualResult> => {
+    if (written.has(item.entryId)) {
+      const { entryId, lotId } = item;
+      return {
+        value: { entryId, lotId, points: item.input.points, bookedAt: at, replayed: false },
+      };
+    }
+    try {
+      const found = stored.get(ownerKey(item.input));
+      if (!found) throw new Error('ledger: idempotency key claimed but no stored answer found');
+      return { value: { ...replayStored<AccrualOutcome>(found, item.hash), replayed: true } };
+    } catch (error) {
+      return { error };
+    }
+  });
+}
 
 /**
  * The whole batch in ONE statement, committed on its own (no BEGIN/COMMIT round trips): it
@@ -153,17 +148,17 @@ type Planned = {
  * skipped), and appends entries, postings and lots for the claimed keys only. The postings
  * trigger then updates each account's balance once. Returns the entry ids written.
  */
-async function writeFresh(db: Db, planned: Planned[], bookedAt: Date): Promise<Set<string>> {
+async function writeFresh(db: Db, planned: Placed[], bookedAt: Date): Promise<Set<string>> {
   const accounts = [...new Set(planned.flatMap((p) => [p.memberAccount, p.issuerAccount]))];
   const at = bookedAt.toISOString();
   const { rows } = await sql<{ locked: number; claimed: number; fresh: string | null }>`
     WITH input AS (
       SELECT * FROM unnest(
-        ${plainArray(planned.map((p) => p.item.input.partnerId))}::uuid[], ${plainArray(planned.map((p) => p.item.input.memberId))}::uuid[],
-        ${quotedArray(planned.map((p) => p.item.input.idempotencyKey))}::text[], ${plainArray(planned.map((p) => p.item.hash))}::text[],
+        ${plainArray(planned.map((p) => p.input.partnerId))}::uuid[], ${plainArray(planned.map((p) => p.input.memberId))}::uuid[],
+        ${quotedArray(planned.map((p) => p.input.idempotencyKey))}::text[], ${plainArray(planned.map((p) => p.hash))}::text[],
         ${plainArray(planned.map((p) => p.entryId))}::uuid[], ${plainArray(planned.map((p) => p.lotId))}::uuid[],
-        ${plainArray(planned.map((p) => p.item.input.points))}::int8[], ${plainArray(planned.map((p) => p.item.input.expiresAt.toISOString()))}::timestamptz[],
-        ${quotedArray(planned.map((p) => (p.item.input.metadata === undefined ? '{}' : JSON.stringify(p.item.input.metadata))))}::jsonb[],
+        ${plainArray(planned.map((p) => p.input.points))}::int8[], ${plainArray(planned.map((p) => p.input.expiresAt.toISOString()))}::timestamptz[],
+        ${quotedArray(planned.map((p) => (p.input.metadata === undefined ? '{}' : JSON.stringify(p.input.metadata))))}::jsonb[],
         ${plainArray(planned.map((p) => p.memberAccount))}::uuid[], ${plainArray(planned.map((p) => p.issuerAccount))}::uuid[])
         AS t(partner_id, member_id, key, hash, entry_id, lot_id, points, expires_at, metadata, member_account, issuer_account)
     ), locked AS (
@@ -218,20 +213,11 @@ function quotedArray(values: string[]): string {
 
 const quoteOrBackslash = /["\\]/g;
 
-/** Requests whose key was already used: the stored answer, or a conflict. */
-async function answerReplays(db: Db, items: PendingAccrual[]): Promise<void> {
+/** The stored first answers of requests whose key was already used. */
+async function storedAnswers(db: Db, items: PlannedAccrual[]): Promise<Map<string, StoredRequest>> {
   const { rows } = await sql<StoredRequest & { owner_id: string; idempotency_key: string }>`
     SELECT r.owner_id, r.idempotency_key, r.request_hash, r.entry_id, r.outcome FROM ledger_requests r
     JOIN unnest(${items.map((i) => i.input.partnerId)}::uuid[], ${items.map((i) => i.input.idempotencyKey)}::text[])
       AS w(owner_id, idempotency_key) USING (owner_id, idempotency_key)`.execute(db);
-  const stored = new Map(rows.map((r) => [`${r.owner_id}\u0000${r.idempotency_key}`, r]));
-  for (const item of items) {
-    const found = stored.get(ownerKey(item.input));
-    try {
-      if (!found) throw new Error('ledger: idempotency key claimed but no stored answer found');
-      item.resolve({ ...replayStored<AccrualOutcome>(found, item.hash), replayed: true });
-    } catch (error) {
-      item.reject(error);
-    }
-  }
+  return new Map(rows.map((r) => [`${r.owner_id}\u0000${r.idempotency_key}`, r]));
 }

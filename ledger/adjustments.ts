@@ -86,7 +86,7 @@ export async function forfeitAll(
   validateKey(input.idempotencyKey);
   const { memberId, reason } = input;
   const hash = requestHash({ op: 'forfeit', memberId, reason });
-  const memberAccount = await deps.accounts.id(memberPointsKey(memberId));
+  const [memberAccount = ''] = await deps.accounts.ids([memberPointsKey(memberId)], input.tx);
   return idempotent(
     input.tx ?? deps.db,
     { ownerId: memberId, key: input.idempotencyKey, hash },

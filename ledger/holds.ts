@@ -1,6 +1,6 @@
 import type { Selectable } from 'kysely';
 import { sql } from 'kysely';
-import type { LedgerHoldsTable } from '../platform/index.ts';
+import type { Db, LedgerHoldsTable } from '../platform/index.ts';
 import { lockAccounts, requestHash, type Tx } from './journal.ts';
 import { adjustLots, takeOldestFirst } from './lots.ts';
 import { type Decision, idempotent, type LedgerDeps, type Replayable, reject } from './requests.ts';
@@ -55,6 +55,8 @@ export type CaptureInput = {
   idempotencyKey: string;
   metadata?: Record<string, unknown>;
   extraPostings?: ExtraPostings;
+  /** A caller's transaction to join (the request commits or rolls back with it). */
+  tx?: Db;
 };
 
 export async function capture(
@@ -67,7 +69,7 @@ export async function capture(
   const hash = requestHash({ op: 'capture', partnerId, holdId, points, metadata });
   type Out = SpendOutcome & { holdId: string; released: number };
   return idempotent(
-    deps.db,
+    input.tx ?? deps.db,
     { ownerId: partnerId, key: input.idempotencyKey, hash },
     async (tx): Promise<Decision<Out>> => {
       const now = deps.clock.now();
@@ -111,7 +113,13 @@ export async function capture(
   );
 }
 
-export type VoidInput = { partnerId: string; holdId: string; idempotencyKey: string };
+export type VoidInput = {
+  partnerId: string;
+  holdId: string;
+  idempotencyKey: string;
+  /** A caller's transaction to join (the request commits or rolls back with it). */
+  tx?: Db;
+};
 
 export async function voidHold(
   deps: LedgerDeps,
@@ -121,7 +129,7 @@ export async function voidHold(
   const hash = requestHash({ op: 'void', partnerId: input.partnerId, holdId: input.holdId });
   type Out = { holdId: string; released: number };
   return idempotent(
-    deps.db,
+    input.tx ?? deps.db,
     { ownerId: input.partnerId, key: input.idempotencyKey, hash },
     async (tx): Promise<Decision<Out>> => {
       const now = deps.clock.now();

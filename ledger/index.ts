@@ -11,6 +11,8 @@ export {
   type AccrualOutcome,
   type AccrualResult,
   accrualHash,
+  type PlannedAccrual,
+  planAccrual,
 } from './accrual.ts';
 export type {
   ClawBackInput,
@@ -20,6 +22,12 @@ export type {
   PostOutcome,
 } from './adjustments.ts';
 export type { ExpiryPostings } from './expiry.ts';
+export {
+  type GroupCommitOptions,
+  type GroupCommitWriter,
+  groupCommitDefaults,
+  type Settled,
+} from './group-commit.ts';
 export type { CaptureInput, VoidInput } from './holds.ts';
 export { createLedger, type Ledger, ledgerJobs } from './ledger.ts';
 export type { LotTake } from './lots.ts';
@@ -40,4 +48,3 @@ export type {
   SpendOutcome,
 } from './spending.ts';
 export { type LedgerFault, verifyLedger } from './verify.ts';
-export { type AccrualWriterOptions, accrualWriterDefaults } from './writer.ts';

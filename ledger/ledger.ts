@@ -3,19 +3,26 @@ import { type AccountKey, createAccountDirectory } from './accounts.ts';
 import {
   type AccrualInput,
   type AccrualResult,
-  type PendingAccrual,
-  pendAccrual,
+  appendAccruals,
+  type PlannedAccrual,
+  planAccrual,
   writeAccrualBatch,
 } from './accrual.ts';
 import { clawBack, forfeitAll, post } from './adjustments.ts';
 import { type ExpiryPostings, expireLots } from './expiry.ts';
+import {
+  type BatchWrite,
+  createGroupCommit,
+  createShardPool,
+  type GroupCommitOptions,
+  type GroupCommitWriter,
+} from './group-commit.ts';
 import { capture, expireHolds, voidHold } from './holds.ts';
 import { accountStatement, balanceAsOf, memberActivity, memberPoints } from './queries.ts';
 import type { LedgerDeps } from './requests.ts';
 import { reverse } from './reversal.ts';
 import { hold, redeem } from './spending.ts';
 import { verifyLedger } from './verify.ts';
-import { type AccrualWriterOptions, createAccrualWriter } from './writer.ts';
 
 type Tail<F> = F extends (deps: LedgerDeps, ...rest: infer R) => infer Out
   ? (...rest: R) => Out
@@ -27,26 +34,47 @@ type Tail<F> = F extends (deps: LedgerDeps, ...rest: infer R) => infer Out
  */
 export function createLedger(
   ctx: { db: Db; clock: Clock; logger: Logger },
-  writerOptions: Partial<AccrualWriterOptions> = {},
+  writerOptions: Partial<GroupCommitOptions> = {},
 ) {
   const deps: LedgerDeps = {
     db: ctx.db,
     accounts: createAccountDirectory(ctx.db),
     clock: ctx.clock,
   };
-  const writeBatch = (items: PendingAccrual[], shard?: number) =>
-    writeAccrualBatch(deps, items, shard);
-  const writer = createAccrualWriter(writeBatch, ctx.logger, writerOptions);
+  const shards = createShardPool();
+  const writers: GroupCommitWriter<never, unknown>[] = [];
+  /**
+   * A group-commit writer whose batches take their shard from this ledger's pool: the
+   * counter's purchases ride one with their companion rows (appendAccruals in its batch).
+   */
+  const groupCommit = <I, A>(
+    write: BatchWrite<I, A>,
+    options: Partial<GroupCommitOptions> = writerOptions,
+  ): GroupCommitWriter<I, A> => {
+    const writer = createGroupCommit(write, shards, ctx.logger, options);
+    writers.push(writer as GroupCommitWriter<never, unknown>);
+    return writer;
+  };
+  const writer = groupCommit((items: PlannedAccrual[], shard) =>
+    writeAccrualBatch(deps, items, shard),
+  );
   const bind = <F extends (deps: LedgerDeps, ...rest: never[]) => unknown>(f: F) =>
     ((...rest: never[]) => f(deps, ...rest)) as Tail<F>;
   return {
     /** Accrual through the group-commit writer (the hot path). */
-    accrue: writer.accrue,
+    accrue: async (input: AccrualInput): Promise<AccrualResult> =>
+      writer.submit(planAccrual(input)),
     /** Accrual in a transaction of its own: the baseline the writer is measured against. */
-    accrueAlone: (input: AccrualInput): Promise<AccrualResult> =>
-      pendAccrual(input, (item) => {
-        writeBatch([item]).catch(item.reject);
-      }),
+    accrueAlone: async (input: AccrualInput): Promise<AccrualResult> => {
+      const [settled] = await writeAccrualBatch(deps, [planAccrual(input)], 0);
+      if (settled === undefined) throw new Error('ledger: no answer for the accrual');
+      if ('error' in settled) throw settled.error;
+      return settled.value;
+    },
+    groupCommit,
+    /** Appends planned accruals inside a batch's transaction (see appendAccruals). */
+    appendAccruals: (tx: Db, planned: PlannedAccrual[], shard: number, bookedAt: Date) =>
+      appendAccruals(deps, tx, planned, shard, bookedAt),
     redeem: bind(redeem),
     hold: bind(hold),
     capture: bind(capture),
@@ -68,7 +96,10 @@ export function createLedger(
     accountIds: (keys: AccountKey[]) => deps.accounts.ids(keys),
     verify: () => verifyLedger(ctx.db),
     writerStats: writer.stats,
-    close: writer.close,
+    /** Stops every writer of this ledger, once what is queued is written. */
+    close: async () => {
+      await Promise.all(writers.map((w) => w.close()));
+    },
   };
 }
 

@@ -26,6 +26,10 @@ export type Replayable<T> = T & { replayed: boolean };
  * answer (a rejection included); otherwise the body decides, and its answer is stored with the
  * key in the same transaction. The key's unique index is the final guard: when two copies race,
  * one commits, the other fails on the index and, run again, finds the stored answer.
+ *
+ * Inside a caller's transaction the request joins it, and a rejection is thrown without being
+ * stored: the caller's transaction rolls back whatever it did, and the caller decides what a
+ * retry is told (a refused capture must not make the hold uncapturable for good).
  */
 export async function idempotent<T extends Record<string, unknown>>(
   db: Db,
@@ -36,6 +40,7 @@ export async function idempotent<T extends Record<string, unknown>>(
     const stored = await findRequest(tx, request.ownerId, request.key);
     if (stored) return { replay: replayStored<T>(stored, request.hash) };
     const decision = await body(tx);
+    if (db.isTransaction && 'rejected' in decision) return { decision };
     const outcome =
       'ok' in decision ? decision.ok : { rejected: decision.rejected, detail: decision.detail };
     const entryId = 'ok' in decision ? decision.entryId : null;

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { newId } from '../platform/index.ts';
+import { type Db, newId } from '../platform/index.ts';
 import { pointsAsset } from './accounts.ts';
 import { appendEntries, lockAccounts, requestHash, type Tx } from './journal.ts';
 import { adjustLots, type LotTake, movementsOf, recordMovements, sumTakes } from './lots.ts';
@@ -12,6 +12,8 @@ export type ReverseInput = {
   entryId: string;
   idempotencyKey: string;
   reason?: string;
+  /** A caller's transaction to join (the request commits or rolls back with it). */
+  tx?: Db;
 };
 
 export type ReverseOutcome = {
@@ -63,7 +65,7 @@ export async function reverse(
   const { partnerId, entryId, reason } = input;
   const hash = requestHash({ op: 'reverse', partnerId, entryId, reason });
   return idempotent(
-    deps.db,
+    input.tx ?? deps.db,
     { ownerId: partnerId, key: input.idempotencyKey, hash },
     async (tx): Promise<Decision<ReverseOutcome>> => {
       const original = await tx

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import { AppError, newId } from '../platform/index.ts';
+import { AppError, type Db, newId } from '../platform/index.ts';
 import { type AccountKey, memberPointsKey, partnerPointsKey, pointsAsset } from './accounts.ts';
 import { appendEntries, lockAccounts, type PostingSpec, requestHash, type Tx } from './journal.ts';
 import {
@@ -33,6 +33,8 @@ export type RedeemInput = {
   idempotencyKey: string;
   metadata?: Record<string, unknown>;
   extraPostings?: ExtraPostings;
+  /** A caller's transaction to join (the request commits or rolls back with it). */
+  tx?: Db;
 };
 
 export type SpendOutcome = { entryId: string; points: number; lots: LotTake[]; bookedAt: string };
@@ -114,9 +116,9 @@ export async function redeem(
   validateKey(input.idempotencyKey);
   const { partnerId, memberId, points, metadata } = input;
   const hash = requestHash({ op: 'redeem', partnerId, memberId, points, metadata });
-  const memberAccount = await deps.accounts.id(memberPointsKey(memberId));
+  const [memberAccount = ''] = await deps.accounts.ids([memberPointsKey(memberId)], input.tx);
   return idempotent(
-    deps.db,
+    input.tx ?? deps.db,
     { ownerId: partnerId, key: input.idempotencyKey, hash },
     async (tx): Promise<Decision<SpendOutcome>> => {
       await lockAccounts(tx, [memberAccount]);
@@ -145,6 +147,8 @@ export type HoldInput = {
   idempotencyKey: string;
   expiresAt: Date;
   metadata?: Record<string, unknown>;
+  /** A caller's transaction to join (the request commits or rolls back with it). */
+  tx?: Db;
 };
 
 export type HoldOutcome = { holdId: string; points: number; expiresAt: string };
@@ -161,9 +165,9 @@ export async function hold(deps: LedgerDeps, input: HoldInput): Promise<Replayab
     });
   if (!(expiresAt instanceof Date) || Number.isNaN(expiresAt.getTime())) throw notInFuture();
   const hash = requestHash({ op: 'hold', partnerId, memberId, points, expiresAt, metadata });
-  const memberAccount = await deps.accounts.id(memberPointsKey(memberId));
+  const [memberAccount = ''] = await deps.accounts.ids([memberPointsKey(memberId)], input.tx);
   return idempotent(
-    deps.db,
+    input.tx ?? deps.db,
     { ownerId: partnerId, key: input.idempotencyKey, hash },
     async (tx): Promise<Decision<HoldOutcome>> => {
       // A deadline in the past is refused only for a new request (nothing is stored): a retry

@@ -301,13 +301,14 @@ export async function recordBenefitUse(
     usedAtPartnerId: string | null;
     idempotencyKey: string;
   },
+  options: { tx?: Db } = {},
 ): Promise<BenefitUseResult> {
   if (input.idempotencyKey.length < 1 || input.idempotencyKey.length > 200) {
     throw new AppError('validation_failed', 'The idempotency key is not valid.', {
       fields: [{ field: 'idempotencyKey', reason: '1 to 200 characters' }],
     });
   }
-  return deps.db.transaction().execute(async (tx) => {
+  const run = async (tx: Db): Promise<BenefitUseResult> => {
     const now = deps.clock.now();
     // The member row serialises the uses of one member, so two tills cannot both take the last.
     await lockActiveMember(tx, input.memberId);
@@ -367,5 +368,7 @@ export async function recordBenefitUse(
       })
       .execute();
     return { useId: id, duplicate: false, usesLeft: usesLeft(eligible.used + 1) };
-  });
+  };
+  // In a caller's transaction the use commits with what the caller records beside it.
+  return options.tx ? run(options.tx) : deps.db.transaction().execute(run);
 }

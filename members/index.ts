@@ -13,6 +13,15 @@ export {
   withdrawBenefit,
 } from './benefits.ts';
 export { normaliseEmail, normalisePhone } from './contact.ts';
+export {
+  addPurchaseGrowth,
+  type EarningMember,
+  lockMembersForEarning,
+  membersByCustomerIds,
+  type PurchaseGrowth,
+  type Upgrade,
+  writeEarnings,
+} from './earning.ts';
 export { memberJobDefinitions } from './jobs.ts';
 export { membershipFeeRecorder, pointsForfeiter } from './ledger-seams.ts';
 export {
@@ -51,11 +60,17 @@ export {
   subscribe,
 } from './paid.ts';
 export {
-  consumePayCode,
+  countPayCodeMiss,
   currentPayCode,
+  dropPayCode,
+  forgivePayCodeMiss,
   issuePayCode,
   type PayCode,
+  type PresentedPayCode,
+  payCodeFailuresMax,
   payCodeQrSvg,
+  readPayCode,
+  usePayCode,
 } from './pay-codes.ts';
 export {
   computeSegments,
@@ -66,7 +81,7 @@ export {
   type SegmentRun,
   segmentNames,
 } from './segments.ts';
-export type { MembershipSettings } from './settings.ts';
+export { cachedMembershipSettings, type MembershipSettings } from './settings.ts';
 export {
   issueMemberSession,
   type OutboxMessage,
@@ -76,6 +91,9 @@ export {
   type SignInCodeSender,
   type SignInMessage,
   signInAttemptsMax,
+  signInFailuresPerAddressMax,
+  signInRequestsPerAddressMax,
+  signInRequestsPerHourMax,
   verifyMemberSession,
   verifySignInCode,
 } from './sign-in.ts';
@@ -88,6 +106,7 @@ export {
   loadTiers,
   qualifyingTier,
   recordGrowthEvent,
+  recordRefundGrowth,
   reviewTiers,
   type TierChangeView,
   type TierProgress,

@@ -1,5 +1,6 @@
 import type { JobDefinition } from '../platform/index.ts';
 import { expirePaidMemberships } from './paid.ts';
+import { deleteOldPayCodeUses } from './pay-codes.ts';
 import { computeSegments } from './segments.ts';
 import { reviewTiers } from './tiers.ts';
 
@@ -28,8 +29,18 @@ export const memberSegmentsJob: JobDefinition = {
   process: (services) => computeSegments(services),
 };
 
+/** Pay-code uses older than a day: the codes they refused expired long ago. */
+export const payCodeUsesCleanupJob: JobDefinition = {
+  queue: 'members-pay-code-uses-cleanup',
+  schedule: { everyMs: 60 * 60_000 },
+  process: async (services) => ({
+    deleted: await deleteOldPayCodeUses(services.db, services.clock.now()),
+  }),
+};
+
 export const memberJobDefinitions: JobDefinition[] = [
   tierReviewJob,
   paidMembershipExpiryJob,
   memberSegmentsJob,
+  payCodeUsesCleanupJob,
 ];

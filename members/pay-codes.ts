@@ -1,26 +1,58 @@
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
+import { sql } from 'kysely';
 import QRCode from 'qrcode';
-import { AppError, redisKey, type Services } from '../platform/index.ts';
+import {
+  AppError,
+  type Db,
+  enforceLimits,
+  giveBackLimits,
+  limitPolicy,
+  lookUpCountingMisses,
+  redisKey,
+  type Services,
+  takeLimits,
+} from '../platform/index.ts';
 import { requireActiveMember } from './members.ts';
 
 /**
  * Pay codes for the counter. A signed-in member asks for one; it is 18 digits (1D barcode
  * scanners read digits), starts with the alliance's prefix so that a till knows whose code it
  * is, and carries 16 random digits from the OS's CSPRNG. It is bound to the member, lives at
- * most 60 seconds, and is consumed once, atomically (GETDEL). Asking for a new code kills the
- * previous one. Failed consumes are counted per caller and throttled.
+ * most 60 seconds, and asking for a new code kills the
+ * previous one. It is used up once, by the redemption's own database transaction (usePayCode),
+ * so that a refused redemption leaves it valid. Failed guesses are counted per caller and
+ * throttled.
  */
 
 export const payCodePrefix = '89';
 export const payCodeLength = 18;
 export const payCodeTtlMs = 60_000;
-/** Failed consumes one caller (a partner) may make per window before it is made to wait. */
+/** Invalid codes one caller (a partner) may present per window before it is made to wait. */
 export const payCodeFailuresMax = 10;
 export const payCodeFailureWindowMs = 60_000;
 /** Codes a member may ask for per minute. */
 export const payCodeIssuesPerMinuteMax = 20;
 
-type PayCodeDeps = Pick<Services, 'db' | 'clock' | 'redis' | 'config'>;
+/**
+ * Guesses per caller, fail closed: without Redis an unthrottled caller could try codes at
+ * will, so the till is told to retry (503) instead.
+ */
+const payCodeGuesses = limitPolicy({
+  name: 'paycode-guesses',
+  limit: payCodeFailuresMax,
+  windowMs: payCodeFailureWindowMs,
+  whenUnavailable: 'closed',
+});
+
+/** Codes asked for per member, fail closed: without Redis no code could be kept anyway. */
+const payCodeIssues = limitPolicy({
+  name: 'paycode-issues',
+  limit: payCodeIssuesPerMinuteMax,
+  windowMs: 60_000,
+  whenUnavailable: 'closed',
+});
+
+type PayCodeDeps = Pick<Services, 'db' | 'clock' | 'redis' | 'config' | 'logger'>;
 
 function randomDigits(count: number): string {
   let digits = '';
@@ -43,17 +75,11 @@ export type PayCode = { code: string; expiresAt: Date };
 
 export async function issuePayCode(deps: PayCodeDeps, memberId: string): Promise<PayCode> {
   await requireActiveMember(deps.db, memberId);
-  const issuesKey = redisKey(deps.config, 'paycode-issues', memberId);
-  const [[, issued]] = (await deps.redis
-    .multi()
-    .incr(issuesKey)
-    .pexpire(issuesKey, 60_000, 'NX')
-    .exec()) as [[null, number], [null, number]];
-  if (issued > payCodeIssuesPerMinuteMax) {
-    throw new AppError('rate_limited', 'Too many pay codes asked for; wait a minute.', {
-      retryAfterSeconds: 60,
-    });
-  }
+  await enforceLimits(
+    deps,
+    [{ policy: payCodeIssues, subject: memberId }],
+    () => 'Too many pay codes asked for; wait a moment.',
+  );
   const expiresAt = new Date(deps.clock.now().getTime() + payCodeTtlMs);
   const value = `${memberId}|${expiresAt.getTime()}`;
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -89,61 +115,84 @@ function parseValue(value: string): { memberId: string; expiresAtMs: number } | 
   return memberId && Number.isSafeInteger(expiresAtMs) ? { memberId, expiresAtMs } : undefined;
 }
 
-export type ConsumeOptions = {
-  /** Who presents the code (the partner's id); failures are throttled per caller. */
-  callerId?: string;
-  /** When the till already knows the member, a code bound to anyone else is refused. */
-  memberId?: string;
-};
+/** A pay code read at a counter: the member it is bound to, not yet used up. */
+export type PresentedPayCode = { code: string; memberId: string };
 
 /**
- * Takes a pay code at the counter: returns the member it is bound to and makes it unusable.
- * Unknown, expired, used and other members' codes are one error (pay_code_invalid), so the
- * answer tells a guesser nothing; too many failures from one caller answer rate_limited.
+ * The member a live pay code is bound to, without using it up, for the caller (a partner) that
+ * presents it: unknown, expired and malformed codes are all undefined, so that a guesser learns
+ * nothing. Each miss counts against the caller's guesses in the same atomic step as the
+ * look-up (a caller over payCodeFailuresMax a minute is refused, 429); good codes count nothing,
+ * however many a caller presents at once. The code is used up by usePayCode, in the
+ * transaction that spends.
  */
-export async function consumePayCode(
+export async function readPayCode(
   deps: PayCodeDeps,
   code: string,
-  options: ConsumeOptions = {},
-): Promise<{ memberId: string }> {
-  const failuresKey = redisKey(deps.config, 'paycode-failures', options.callerId ?? 'anonymous');
-  const failures = Number((await deps.redis.get(failuresKey)) ?? 0);
-  if (failures >= payCodeFailuresMax) {
-    const ttlMs = await deps.redis.pttl(failuresKey);
-    throw new AppError('rate_limited', 'Too many invalid pay codes; wait before trying again.', {
-      retryAfterSeconds: Math.max(
-        1,
-        Math.ceil((ttlMs > 0 ? ttlMs : payCodeFailureWindowMs) / 1000),
-      ),
-    });
+  callerId: string,
+): Promise<PresentedPayCode | undefined> {
+  const limit = { policy: payCodeGuesses, subject: callerId };
+  // A malformed code is looked up under a key no code has: a miss, counted like any other.
+  const wellFormed = /^[0-9]{18}$/.test(code) && code.startsWith(payCodePrefix);
+  const value = await lookUpCountingMisses(
+    deps,
+    limit,
+    codeKey(deps, wellFormed ? code : 'malformed'),
+    'Too many invalid pay codes; wait before trying again.',
+  );
+  const bound = value ? parseValue(value) : undefined;
+  if (bound && bound.expiresAtMs > deps.clock.now().getTime()) {
+    return { code, memberId: bound.memberId };
   }
-  const memberId = await takeCode(deps, code, options.memberId);
-  if (memberId) return { memberId };
-  await deps.redis
-    .multi()
-    .incr(failuresKey)
-    .pexpire(failuresKey, payCodeFailureWindowMs, 'NX')
-    .exec();
-  throw new AppError('pay_code_invalid', 'The pay code is not valid.');
+  if (value) await countPayCodeMiss(deps, callerId);
+  return undefined;
 }
 
-async function takeCode(
-  deps: PayCodeDeps,
-  code: string,
-  expectedMemberId: string | undefined,
-): Promise<string | undefined> {
-  if (!/^[0-9]{18}$/.test(code) || !code.startsWith(payCodePrefix)) return undefined;
-  const value = await deps.redis.getdel(codeKey(deps, code));
-  const bound = value ? parseValue(value) : undefined;
-  if (!bound) return undefined;
-  if (bound.expiresAtMs <= deps.clock.now().getTime()) return undefined;
-  if (expectedMemberId !== undefined && expectedMemberId !== bound.memberId) return undefined;
-  const member = await deps.db
-    .selectFrom('members')
-    .select('status')
-    .where('id', '=', bound.memberId)
+/** A code that was there but could not be used (expired, used, its member gone): a miss too. */
+export async function countPayCodeMiss(deps: PayCodeDeps, callerId: string): Promise<void> {
+  await takeLimits(deps, [{ policy: payCodeGuesses, subject: callerId }]);
+}
+
+/** A miss that was no guess (a retry presenting the code its first attempt used up). */
+export async function forgivePayCodeMiss(deps: PayCodeDeps, callerId: string): Promise<void> {
+  await giveBackLimits(deps, [{ policy: payCodeGuesses, subject: callerId }]);
+}
+
+function codeDigest(code: string): string {
+  return createHash('sha256').update(code).digest('base64url');
+}
+
+/**
+ * Uses the code up for an order, in the caller's transaction (the one that spends the points):
+ * false when it was used already, or its member is no longer active. The unique digest is the
+ * guard, so a code pays for one order only, however many counters present it at once, and a
+ * redemption that is refused or rolled back leaves it valid.
+ */
+export async function usePayCode(
+  tx: Db,
+  use: PresentedPayCode & { partnerId: string; orderId: string; at: Date },
+): Promise<boolean> {
+  const { rows } = await sql<{ code_digest: string }>`
+    INSERT INTO pay_code_uses (code_digest, member_id, partner_id, order_id, used_at)
+    SELECT ${codeDigest(use.code)}, id, ${use.partnerId}::uuid, ${use.orderId}, ${use.at.toISOString()}::timestamptz
+    FROM members WHERE id = ${use.memberId}::uuid AND status = 'active'
+    ON CONFLICT (code_digest) DO NOTHING
+    RETURNING code_digest`.execute(tx);
+  return rows.length === 1;
+}
+
+/** Once its use has committed, the code leaves Redis; its use row already refuses it. */
+export async function dropPayCode(deps: PayCodeDeps, code: string): Promise<void> {
+  await deps.redis.del(codeKey(deps, code)).catch(() => {});
+}
+
+/** Pay-code uses are kept a day (the codes live a minute): enough for any retry to find. */
+export async function deleteOldPayCodeUses(db: Db, now: Date): Promise<number> {
+  const result = await db
+    .deleteFrom('pay_code_uses')
+    .where('used_at', '<', new Date(now.getTime() - 24 * 60 * 60 * 1000))
     .executeTakeFirst();
-  return member?.status === 'active' ? bound.memberId : undefined;
+  return Number(result.numDeletedRows);
 }
 
 /** The code as an SVG QR code (numeric mode, medium error correction). */

@@ -1,5 +1,19 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
-import { AppError, type Db, isUuid, newId, redisKey, type Services } from '../platform/index.ts';
+import { errors as joseErrors } from 'jose';
+import {
+  AppError,
+  type Db,
+  enforceLimits,
+  giveBackLimits,
+  isAppError,
+  isUuid,
+  type Limit,
+  limitAttempt,
+  limitPolicy,
+  newId,
+  redisKey,
+  type Services,
+} from '../platform/index.ts';
 import { maskContact, parseContact } from './contact.ts';
 import { enrolMember, findMemberByEmail, findMemberByPhone, type MemberDeps } from './members.ts';
 
@@ -10,9 +24,42 @@ import { enrolMember, findMemberByEmail, findMemberByPhone, type MemberDeps } fr
  */
 
 export const signInCodeTtlMs = 5 * 60_000;
+/** Tries one code allows, counted atomically with the code itself (checkCodeScript). */
 export const signInAttemptsMax = 5;
-/** Codes one contact may ask for per hour: with the attempts limit, at most 25 guesses an hour. */
+/**
+ * Codes one contact may ask for per hour: with the attempts limit, 25 guesses an hour at a
+ * contact in the long run (the limiter lets the five come at once, then one every 12 minutes).
+ */
 export const signInRequestsPerHourMax = 5;
+/** Codes one client address may ask for per hour, whatever the contacts (SMS pumping). */
+export const signInRequestsPerAddressMax = 30;
+/** Wrong codes one client address may present per hour, across every contact. */
+export const signInFailuresPerAddressMax = 30;
+const hourMs = 3_600_000;
+
+// All three fail closed: without Redis there is no code to send or check either, and an
+// unthrottled caller could guess codes or run up the SMS bill.
+const codesPerContact = limitPolicy({
+  name: 'signin-codes-contact',
+  limit: signInRequestsPerHourMax,
+  windowMs: hourMs,
+  whenUnavailable: 'closed',
+});
+const codesPerAddress = limitPolicy({
+  name: 'signin-codes-address',
+  limit: signInRequestsPerAddressMax,
+  windowMs: hourMs,
+  whenUnavailable: 'closed',
+});
+const failuresPerAddress = limitPolicy({
+  name: 'signin-failures-address',
+  limit: signInFailuresPerAddressMax,
+  windowMs: hourMs,
+  whenUnavailable: 'closed',
+});
+
+/** Who asks, for the limits per client address (the gateway's clientAddress). */
+export type SignInCaller = { clientAddress: string };
 export const memberSessionTtlSeconds = 15 * 60;
 export const memberAudience = 'member';
 
@@ -86,7 +133,7 @@ export async function readOutbox(
   }));
 }
 
-type RedisDeps = Pick<Services, 'db' | 'clock' | 'redis' | 'config'>;
+type RedisDeps = Pick<Services, 'db' | 'clock' | 'redis' | 'config' | 'logger'>;
 type SessionDeps = RedisDeps & Pick<Services, 'hubSigner'>;
 
 export type ContactInput = { phone?: string | null; email?: string | null };
@@ -124,9 +171,10 @@ export async function requestSignInCode(
   deps: RedisDeps,
   sender: SignInCodeSender | undefined,
   input: ContactInput,
+  caller: SignInCaller,
 ): Promise<{ sentTo: string; channel: 'sms' | 'email'; expiresAt: Date }> {
   const contact = oneContact(input);
-  // Refused before the limit counts and before any code exists: nothing is spent or kept.
+  // Refused before the limits count and before any code exists: nothing is spent or kept.
   if (!sender) {
     throw new AppError(
       'unavailable',
@@ -134,18 +182,30 @@ export async function requestSignInCode(
       { extra: { reason: 'no_message_sender' } },
     );
   }
-  const limitKey = redisKey(deps.config, 'member', 'signin-requests', contactKey(contact.value));
-  const [[, count], [, ttlMs]] = (await deps.redis
-    .multi()
-    .incr(limitKey)
-    .pttl(limitKey)
-    .exec()) as [[null, number], [null, number]];
-  if (ttlMs < 0) await deps.redis.pexpire(limitKey, 3_600_000);
-  if (count > signInRequestsPerHourMax) {
-    throw new AppError('rate_limited', 'Too many sign-in codes asked for this contact.', {
-      retryAfterSeconds: Math.max(1, Math.ceil((ttlMs > 0 ? ttlMs : 3_600_000) / 1000)),
-    });
+  const limits: Limit[] = [
+    { policy: codesPerContact, subject: contactKey(contact.value) },
+    { policy: codesPerAddress, subject: caller.clientAddress },
+  ];
+  // Checked before anything is written, so a refused request leaves the current code alive.
+  await enforceLimits(deps, limits, (refusedBy) =>
+    refusedBy === codesPerContact
+      ? 'Too many sign-in codes asked for this contact.'
+      : 'Too many sign-in codes asked for from this address.',
+  );
+  try {
+    return await sendNewCode(deps, sender, contact);
+  } catch (error) {
+    // A code that was not sent does not count against anyone.
+    await giveBackLimits(deps, limits);
+    throw error;
   }
+}
+
+async function sendNewCode(
+  deps: RedisDeps,
+  sender: SignInCodeSender,
+  contact: { channel: 'sms' | 'email'; value: string },
+): Promise<{ sentTo: string; channel: 'sms' | 'email'; expiresAt: Date }> {
   const member = await memberByContact(deps.db, contact.channel, contact.value);
   const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
   const salt = randomBytes(16).toString('hex');
@@ -214,6 +274,7 @@ export async function verifySignInCode(
     code: string;
     enrol?: { displayName?: string; consents?: { marketing?: boolean; partnerSharing?: boolean } };
   },
+  caller: SignInCaller,
 ): Promise<SignInResult> {
   const contact = oneContact(input);
   if (!/^[0-9]{6}$/.test(input.code)) {
@@ -221,18 +282,17 @@ export async function verifySignInCode(
       fields: [{ field: 'code', reason: 'six digits' }],
     });
   }
-  const key = redisKey(deps.config, 'member', 'signin-code', contactKey(contact.value));
-  const salt = (await deps.redis.hget(key, 'salt')) ?? '';
-  const [outcome, left] = (await deps.redis.eval(
-    checkCodeScript,
-    1,
-    key,
-    String(deps.clock.now().getTime()),
-    hashCode(salt, input.code),
-    salt,
-    String(signInAttemptsMax),
-  )) as [string, number];
-  if (outcome !== 'ok') throw signInRefusal(outcome, left);
+  // The address's attempt is taken before the code is looked at, so a refused request leaves
+  // the code and its tries untouched; a right code gives the attempt back.
+  await limitAttempt(
+    deps,
+    [{ policy: failuresPerAddress, subject: caller.clientAddress }],
+    () => checkCode(deps, contact.value, input.code),
+    {
+      isFailure: (error) => isAppError(error) && error.type === 'unauthenticated',
+      detail: () => 'Too many wrong sign-in codes from this address; wait before trying again.',
+    },
+  );
 
   let member = await memberByContact(deps.db, contact.channel, contact.value);
   let enrolled = false;
@@ -252,6 +312,22 @@ export async function verifySignInCode(
   }
   const session = await issueMemberSession(deps, member.id);
   return { ...session, memberId: member.id, enrolled };
+}
+
+/** One guess at the contact's code; throws unauthenticated unless it is right. */
+async function checkCode(deps: RedisDeps, contact: string, code: string): Promise<void> {
+  const key = redisKey(deps.config, 'member', 'signin-code', contactKey(contact));
+  const salt = (await deps.redis.hget(key, 'salt')) ?? '';
+  const [outcome, left] = (await deps.redis.eval(
+    checkCodeScript,
+    1,
+    key,
+    String(deps.clock.now().getTime()),
+    hashCode(salt, code),
+    salt,
+    String(signInAttemptsMax),
+  )) as [string, number];
+  if (outcome !== 'ok') throw signInRefusal(outcome, left);
 }
 
 function signInRefusal(outcome: string, attemptsLeft: number): AppError {
@@ -289,7 +365,9 @@ export async function issueMemberSession(
 
 /**
  * The member a session token speaks for: signed by the hub, for the member audience, not
- * expired, and the membership still open. Anything else is unauthenticated.
+ * expired, and the membership still open. Anything else is unauthenticated, with a reason:
+ * `session_invalid` (not a session the hub issued for members: what a forger sends),
+ * `session_expired` or `membership_closed` (a genuine session, no longer good).
  */
 export async function verifyMemberSession(
   deps: Pick<Services, 'db' | 'clock' | 'hubSigner'>,
@@ -302,19 +380,30 @@ export async function verifyMemberSession(
       now: deps.clock.now(),
     });
     subject = payload.sub;
-  } catch {
-    throw new AppError('unauthenticated', 'The session is not valid or has expired.');
+  } catch (error) {
+    if (error instanceof joseErrors.JWTExpired) {
+      throw new AppError('unauthenticated', 'The session has expired: sign in again.', {
+        extra: { reason: 'session_expired' },
+      });
+    }
+    throw invalidSession();
   }
-  if (!subject || !isUuid(subject)) {
-    throw new AppError('unauthenticated', 'The session is not valid or has expired.');
-  }
+  if (!subject || !isUuid(subject)) throw invalidSession();
   const member = await deps.db
     .selectFrom('members')
     .select('status')
     .where('id', '=', subject)
     .executeTakeFirst();
   if (member?.status !== 'active') {
-    throw new AppError('unauthenticated', 'The membership is closed.');
+    throw new AppError('unauthenticated', 'The membership is closed.', {
+      extra: { reason: 'membership_closed' },
+    });
   }
   return subject;
+}
+
+function invalidSession(): AppError {
+  return new AppError('unauthenticated', 'The session is not valid.', {
+    extra: { reason: 'session_invalid' },
+  });
 }

@@ -4,11 +4,14 @@ import {
   type Db,
   databaseCache,
   type GrowthKind,
+  isStorableText,
+  isStorableTime,
   newId,
   parseRatio,
   type Tier,
   type TierChangeReason,
 } from '../platform/index.ts';
+import { addToMonthSums, growthValueAt } from './growth-value.ts';
 import { lockActiveMember, type MemberDeps } from './members.ts';
 import { addMonths, cachedMembershipSettings, loadMembershipSettings } from './settings.ts';
 
@@ -130,24 +133,6 @@ export async function updateTier(
   return tiers;
 }
 
-/** Growth value over the rolling window ending at `at`: events with from < occurred_at <= at. */
-export async function growthValueAt(
-  db: Db,
-  memberId: string,
-  at: Date,
-  windowMonths: number,
-): Promise<number> {
-  const from = addMonths(at, -windowMonths);
-  const row = await db
-    .selectFrom('growth_events')
-    .select(sql<number>`coalesce(sum(amount), 0)::int8`.as('total'))
-    .where('member_id', '=', memberId)
-    .where('occurred_at', '>', from)
-    .where('occurred_at', '<=', at)
-    .executeTakeFirstOrThrow();
-  return row.total;
-}
-
 export type GrowthEventInput = {
   memberId: string;
   /** The partner that reports it; null for the hub's own events. */
@@ -182,6 +167,12 @@ const futureSkewMaxMs = 5 * 60_000;
 
 function validateGrowthEvent(input: GrowthEventInput, now: Date): void {
   const fields: { field: string; reason: string }[] = [];
+  if (!isStorableText(input.eventRef)) {
+    fields.push({ field: 'eventRef', reason: 'must not contain NUL or unpaired surrogates' });
+  }
+  if (!isStorableTime(input.occurredAt)) {
+    fields.push({ field: 'occurredAt', reason: 'not a valid time' });
+  }
   if (!Number.isSafeInteger(input.amount) || input.amount === 0) {
     fields.push({ field: 'amount', reason: 'a non-zero integer' });
   } else if ((input.kind === 'refund') !== input.amount < 0) {
@@ -199,6 +190,24 @@ function validateGrowthEvent(input: GrowthEventInput, now: Date): void {
 }
 
 /**
+ * A refund's growth event, in the refund's transaction. A closed membership has no growth to
+ * take back: nothing is recorded and null returned, and the refund goes on.
+ */
+export async function recordRefundGrowth(
+  deps: MemberDeps,
+  input: GrowthEventInput,
+  tx: Db,
+): Promise<GrowthEventResult | null> {
+  const member = await tx
+    .selectFrom('members')
+    .select('status')
+    .where('id', '=', input.memberId)
+    .executeTakeFirst();
+  if (member?.status !== 'active') return null;
+  return recordGrowthEvent(deps, input, { tx });
+}
+
+/**
  * Records one growth event and upgrades the member at once if the rolling growth value now
  * reaches a higher tier. Idempotent by (partner, event reference): a repeat returns the state
  * without counting twice; the same reference with other facts is a conflict.
@@ -206,6 +215,7 @@ function validateGrowthEvent(input: GrowthEventInput, now: Date): void {
 export async function recordGrowthEvent(
   deps: MemberDeps,
   input: GrowthEventInput,
+  options: { tx?: Db } = {},
 ): Promise<GrowthEventResult> {
   const now = deps.clock.now();
   validateGrowthEvent(input, now);
@@ -213,7 +223,7 @@ export async function recordGrowthEvent(
     cachedMembershipSettings(deps.db),
     cachedTiers(deps.db),
   ]);
-  return deps.db.transaction().execute(async (tx) => {
+  const run = async (tx: Db): Promise<GrowthEventResult> => {
     // The member row is the lock that serialises tier decisions for one member.
     const member = await lockActiveMember(tx, input.memberId);
     const inserted = await tx
@@ -232,6 +242,7 @@ export async function recordGrowthEvent(
       .returning('id')
       .executeTakeFirst();
     const eventId = inserted?.id ?? (await sameEventOrConflict(tx, input));
+    if (inserted) await addToMonthSums(tx, [input]);
     const growthValue = await growthValueAt(tx, input.memberId, now, settings.growthWindowMonths);
     const current = tierByCode(tiers, member.tier_code);
     const qualifying = qualifyingTier(tiers, growthValue);
@@ -255,7 +266,9 @@ export async function recordGrowthEvent(
       tier: tierChange ? qualifying : current,
       tierChange,
     };
-  });
+  };
+  // In a caller's transaction the event commits with what the caller does (a refund).
+  return options.tx ? run(options.tx) : deps.db.transaction().execute(run);
 }
 
 async function sameEventOrConflict(db: Db, input: GrowthEventInput): Promise<string> {
@@ -276,7 +289,7 @@ async function sameEventOrConflict(db: Db, input: GrowthEventInput): Promise<str
   return existing.id;
 }
 
-async function changeTier(
+export async function changeTier(
   db: Db,
   change: {
     memberId: string;

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { sql } from 'kysely';
 import { AppError, type Db, type JobDefinition, newId } from '../platform/index.ts';
 
 /**
@@ -28,6 +29,127 @@ export function requestHash(method: string, pathWithQuery: string, bodyDigest: s
   return createHash('sha256')
     .update(`${method.toUpperCase()}\n${pathWithQuery}\n${bodyDigest}`)
     .digest('hex');
+}
+
+/** A request under an Idempotency-Key: whose key, and what makes it the same request. */
+export type KeyedRequest = { partnerId: string; key: string; requestHash: string };
+
+/** What is kept under a key, for a request that carries it. */
+export type KeptState =
+  | { kind: 'answer'; response: StoredResponse }
+  /** The key was first used with another request. */
+  | { kind: 'reused' }
+  /** A request of the lease kind holds the key and has not answered yet. */
+  | { kind: 'in_progress' };
+
+/**
+ * The answer already kept for a key, read in the caller's transaction (the use case that will
+ * keep its own answer there if none is found): the stored response when the request is the
+ * same; idempotency_key_reused when it is another; 409 while a lease holds it; undefined for
+ * a new key.
+ */
+export async function keptAnswer(
+  db: Db,
+  request: KeyedRequest,
+): Promise<StoredResponse | undefined> {
+  const state = (await keptStates(db, [request])).get(keyedName(request));
+  if (state === undefined) return undefined;
+  if (state.kind === 'reused') throw keyReused();
+  if (state.kind === 'in_progress')
+    throw new AppError('idempotency_in_progress', undefined, { retryAfterSeconds: 1 });
+  return state.response;
+}
+
+/** `${partnerId} ${key}`: how keptStates names its results. */
+export function keyedName(request: { partnerId: string; key: string }): string {
+  return `${request.partnerId} ${request.key}`;
+}
+
+/** What is kept under several keys (of one or more partners), in one statement. */
+export async function keptStates(
+  db: Db,
+  requests: KeyedRequest[],
+): Promise<Map<string, KeptState>> {
+  const found = new Map<string, KeptState>();
+  if (requests.length === 0) return found;
+  const { rows } = await sql<{
+    partner_id: string;
+    key: string;
+    request_hash: string;
+    state: 'in_progress' | 'done';
+    response_status: number | null;
+    response_headers: Record<string, string> | null;
+    response_body: string | null;
+  }>`
+    SELECT k.partner_id, k.key, k.request_hash, k.state, k.response_status, k.response_headers, k.response_body
+    FROM idempotency_keys k
+    JOIN unnest(${requests.map((r) => r.partnerId)}::uuid[], ${requests.map((r) => r.key)}::text[]) AS w(partner_id, key)
+      ON k.partner_id = w.partner_id AND k.key = w.key`.execute(db);
+  const byKey = new Map(rows.map((r) => [keyedName({ partnerId: r.partner_id, key: r.key }), r]));
+  for (const request of requests) {
+    const name = keyedName(request);
+    const row = byKey.get(name);
+    if (!row) continue;
+    if (row.request_hash !== request.requestHash) found.set(name, { kind: 'reused' });
+    else if (row.state !== 'done' || row.response_status === null)
+      found.set(name, { kind: 'in_progress' });
+    else
+      found.set(name, {
+        kind: 'answer',
+        response: {
+          status: row.response_status,
+          headers: row.response_headers ?? {},
+          body: row.response_body ?? '',
+        },
+      });
+  }
+  return found;
+}
+
+/** The refusal a request gets when its key was first used with another request. */
+export function keyReused(): AppError {
+  return new AppError(
+    'idempotency_key_reused',
+    'This Idempotency-Key was first used with another method, path or body.',
+  );
+}
+
+/**
+ * Keeps answers under their keys, in the transaction of the use case that gave them, so that
+ * the answer exists exactly when what it reports does. Returns how many were kept: fewer than
+ * given means a request with one of the keys committed meanwhile, and the caller's transaction
+ * must not commit as if it were first.
+ */
+export async function keepAnswers(
+  db: Db,
+  answers: Array<KeyedRequest & { response: StoredResponse }>,
+  now: Date,
+): Promise<number> {
+  if (answers.length === 0) return 0;
+  const at = now.toISOString();
+  const { rows } = await sql<{ key: string }>`
+    INSERT INTO idempotency_keys (partner_id, key, request_hash, state, lease_id, locked_at,
+      response_status, response_headers, response_body, created_at, completed_at)
+    SELECT partner_id, key, request_hash, 'done', lease_id, ${at}::timestamptz, status, headers, body,
+      ${at}::timestamptz, ${at}::timestamptz
+    FROM unnest(${answers.map((a) => a.partnerId)}::uuid[], ${answers.map((a) => a.key)}::text[],
+      ${answers.map((a) => a.requestHash)}::text[], ${answers.map(() => newId())}::uuid[],
+      ${answers.map((a) => a.response.status)}::int2[], ${answers.map((a) => JSON.stringify(a.response.headers))}::jsonb[],
+      ${answers.map((a) => a.response.body)}::text[])
+      AS t(partner_id, key, request_hash, lease_id, status, headers, body)
+    ON CONFLICT (partner_id, key) DO NOTHING
+    RETURNING key`.execute(db);
+  return rows.length;
+}
+
+/** A kept answer repeated to a retry: thrown by a use case, sent as it was kept. */
+export class KeptAnswer extends Error {
+  override name = 'KeptAnswer';
+  readonly response: StoredResponse;
+  constructor(response: StoredResponse) {
+    super('a kept answer');
+    this.response = response;
+  }
 }
 
 export async function claimIdempotencyKey(
@@ -69,12 +191,7 @@ async function existingClaim(
     .where('key', '=', claim.key)
     .executeTakeFirst();
   if (!row) return undefined;
-  if (row.request_hash !== claim.requestHash) {
-    throw new AppError(
-      'idempotency_key_reused',
-      'This Idempotency-Key was first used with another method, path or body.',
-    );
-  }
+  if (row.request_hash !== claim.requestHash) throw keyReused();
   if (row.state === 'done' && row.response_status !== null) {
     return {
       kind: 'replay',

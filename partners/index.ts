@@ -1,28 +1,17 @@
 export {
-  type AuthorisedRedemption,
-  accrueForPurchase,
-  authoriseRedemption,
-  type CounterDeps,
-  captureRedemption,
-  type MemberRef,
-  type PurchaseInput,
-  type PurchaseResult,
-  type RedemptionInput,
-  type RefundResult,
-  redeemForOrder,
-  refundPurchase,
-  refundRedemption,
-  resolveMember,
-  type SpentRedemption,
-  voidRedemption,
-  withAllianceTiers,
-} from './counter.ts';
-export {
   claimIdempotencyKey,
   completeIdempotencyKey,
   deleteExpiredIdempotencyKeys,
   type IdempotencyClaim,
   idempotencyCleanupJob,
+  KeptAnswer,
+  type KeptState,
+  type KeyedRequest,
+  keepAnswers,
+  keptAnswer,
+  keptStates,
+  keyedName,
+  keyReused,
   releaseIdempotencyKey,
   requestHash,
   type StoredResponse,
@@ -43,7 +32,7 @@ export {
   revokePartnerKey,
   type VerifyingPartner,
 } from './keys.ts';
-export { takeRateLimit } from './rate-limit.ts';
+export { defaultRateLimitPerMinute } from './rate-limit.ts';
 export {
   buildReceipt,
   ReceiptError,
@@ -68,7 +57,15 @@ export {
   SettlementDetailsSchema,
   updatePartner,
 } from './registry.ts';
-export { getPartnerRules, type PartnerRules, setBurnRule, setEarnRule } from './rule-store.ts';
+export {
+  type CounterPolicy,
+  type CounterRules,
+  getCounterRules,
+  getPartnerRules,
+  type PartnerRules,
+  setBurnRule,
+  setEarnRule,
+} from './rule-store.ts';
 export {
   type Accrual,
   type BurnRule,

@@ -4,8 +4,10 @@ import type { Services } from '../platform/index.ts';
 
 /**
  * Hub-signed receipts for money-moving answers: a compact JWS, signed with the hub's active
- * key, over the digest of the exact answer body and the ids it concerns. The partner keeps it
- * as proof and verifies it offline against /.well-known/jwks.json.
+ * key, over the digest of the exact answer body and a few fixed fields. The ids an answer
+ * concerns are in the body the digest covers, so a receipt stays the same small size however
+ * large the answer (a 500-purchase batch included). The partner keeps it as proof and verifies
+ * it offline against /.well-known/jwks.json.
  */
 
 export const receiptHeaderName = 'hub-receipt';
@@ -17,8 +19,6 @@ export type ReceiptPayload = {
   idempotencyKey: string | null;
   /** base64url (no padding) SHA-256 of the exact answer body bytes. */
   bodyDigest: string;
-  /** The ids the answer concerns: entry, transaction, hold, order... */
-  ids: Record<string, string | string[]>;
   issuedAt: string;
 };
 
@@ -32,7 +32,6 @@ export async function buildReceipt(
     partnerId: string;
     idempotencyKey: string | null;
     body: string | Uint8Array;
-    ids: Record<string, string | string[]>;
   },
 ): Promise<string> {
   const payload: ReceiptPayload = {
@@ -40,7 +39,6 @@ export async function buildReceipt(
     partnerId: input.partnerId,
     idempotencyKey: input.idempotencyKey,
     bodyDigest: digestOf(input.body),
-    ids: input.ids,
     issuedAt: services.clock.now().toISOString(),
   };
   return services.hubSigner.signCompact(new TextEncoder().encode(JSON.stringify(payload)), {

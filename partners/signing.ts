@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { compactVerify, decodeProtectedHeader } from 'jose';
-import { AppError, isUuid, redisKey, type Services } from '../platform/index.ts';
+import { AppError, isUuid, type Services } from '../platform/index.ts';
 import { type VerifyingPartner, verifyingPartner } from './keys.ts';
+import { admitPartnerRequest } from './rate-limit.ts';
 
 /**
  * Verification of signed partner requests (docs/signing.md is the specification). The
@@ -105,7 +106,9 @@ function kidOf(protectedHeader: string): string {
 
 /**
  * Checks who signed the request; returns the partner only if the signature is good, the key
- * active and the nonce new. The nonce is recorded last, so unsigned noise cannot burn nonces.
+ * active, the nonce new and the partner within its rate limit. The nonce and the limit are
+ * one Redis round trip, taken last, so that unsigned noise can neither burn nonces nor use up
+ * a partner's limit.
  */
 export async function verifyPartnerRequest(
   services: Services,
@@ -140,18 +143,9 @@ export async function verifyPartnerRequest(
     throw refuse('The signature does not match the request.');
   }
   if (partner.status !== 'active') throw new AppError('forbidden', 'The partner is suspended.');
-  await rememberNonce(services, partner.id, parts.nonce);
+  await admitPartnerRequest(services, partner, {
+    value: parts.nonce,
+    ttlSeconds: nonceTtlSeconds,
+  });
   return partner;
-}
-
-async function rememberNonce(services: Services, partnerId: string, nonce: string): Promise<void> {
-  const key = redisKey(services.config, 'nonce', partnerId, nonce);
-  let stored: string | null;
-  try {
-    stored = await services.redis.set(key, '1', 'EX', nonceTtlSeconds, 'NX');
-  } catch {
-    // Without Redis a replay could not be told apart: refuse rather than risk it.
-    throw new AppError('unavailable', 'The hub cannot check request nonces right now.');
-  }
-  if (stored !== 'OK') throw refuse('This nonce was already used: the request is a replay.');
 }

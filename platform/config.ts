@@ -18,6 +18,12 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(120_000).default(10_000),
   PUBLIC_URL: z.url().optional(),
+  /** Crash tests only: the named point where the process kills itself (NODE_ENV=test). */
+  HUB_KILL_POINT: z
+    .string()
+    .regex(/^[a-z0-9:-]{1,80}$/)
+    .optional(),
+  TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(5).default(0),
   HUB_DEMO: z.enum(['0', '1'], { error: 'must be 0 or 1' }).default('0'),
 });
 
@@ -32,6 +38,13 @@ export type Config = {
   logLevel: z.infer<typeof EnvSchema>['LOG_LEVEL'];
   shutdownGraceMs: number;
   publicUrl: string;
+  /** Where a crash test wants the process to die (only ever set when env is test). */
+  killPoint: string | undefined;
+  /**
+   * How many reverse proxies in front of the hub append to X-Forwarded-For. 0: the header is
+   * ignored and the client is the socket's peer, since anyone can write the header.
+   */
+  trustProxyHops: number;
   /**
    * Demo mode (HUB_DEMO=1, loopback only): sign-in codes land in the member_outbox table and
    * /v1/dev/member-outbox shows them. Off, codes go only through a configured sender.
@@ -81,6 +94,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: e.LOG_LEVEL,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     publicUrl: e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`,
+    killPoint: e.NODE_ENV === 'test' ? e.HUB_KILL_POINT : undefined,
+    trustProxyHops: e.TRUST_PROXY_HOPS,
     demo: e.HUB_DEMO === '1',
   };
 }

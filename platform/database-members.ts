@@ -174,7 +174,24 @@ export interface MemberSegmentsTable {
   spend_12m_minor: number;
 }
 
+export interface GrowthMonthsTable {
+  member_id: string;
+  /** The first day of the month (UTC), as a date string. */
+  month: string;
+  amount: number;
+}
+
+export interface PayCodeUsesTable {
+  code_digest: string;
+  member_id: string;
+  partner_id: string;
+  order_id: string;
+  used_at: Date;
+}
+
 export interface MembershipSchema {
+  growth_months: GrowthMonthsTable;
+  pay_code_uses: PayCodeUsesTable;
   membership_settings: MembershipSettingsTable;
   tiers: TiersTable;
   member_links: MemberLinksTable;

@@ -231,6 +231,10 @@ export interface CounterPurchasesTable {
   purchased_at: Date;
   refunded_minor: Generated<number>;
   created_at: CreatedAt;
+  /** Digest of the purchase's facts: the same order id with other facts is refused. */
+  request_hash: string | null;
+  /** The answer the purchase was given (JSON text), repeated to every retry. */
+  answer: string | null;
 }
 
 export interface CounterRedemptionsTable {
@@ -245,6 +249,12 @@ export interface CounterRedemptionsTable {
   status: 'authorised' | 'captured' | 'voided' | 'redeemed' | 'refunded';
   created_at: CreatedAt;
   updated_at: Generated<Date>;
+  /** Digest of the authorisation's (or one-step redemption's) facts, its answer (JSON text). */
+  request_hash: string | null;
+  answer: string | null;
+  /** The capture or void that ended the authorisation: its request and its answer. */
+  finish_request: string | null;
+  finish_answer: string | null;
 }
 
 export interface CounterRefundsTable {

@@ -18,6 +18,10 @@ export const problemTypes = {
     status: 422,
     title: 'This Idempotency-Key was used with a different request',
   },
+  order_reused: {
+    status: 422,
+    title: 'This order id was already used with other details',
+  },
   payload_too_large: { status: 413, title: 'The request body is too large' },
   insufficient_points: { status: 422, title: 'The member does not have enough points' },
   business_rule: { status: 422, title: 'The request breaks a business rule' },

@@ -5,7 +5,12 @@ export type * from './database.ts';
 export type * from './database-members.ts';
 export type * from './database-settlement.ts';
 export { type DatabaseHandle, type Db, openDatabase } from './db.ts';
-export { isUniqueViolation, retryOnUniqueViolation } from './db-errors.ts';
+export {
+  isDataException,
+  isTransientDbError,
+  isUniqueViolation,
+  retryOnUniqueViolation,
+} from './db-errors.ts';
 export {
   AppError,
   type FieldProblem,
@@ -22,6 +27,26 @@ export {
 } from './hub-keys.ts';
 export { isUuid, newId } from './ids.ts';
 export { type JobDefinition, type RunningWorkers, startWorkers } from './jobs.ts';
+export { killPoint } from './kill-points.ts';
+export {
+  blockedForMs,
+  countFailures,
+  enforceLimits,
+  type FailureOptions,
+  failedRecently,
+  giveBackLimits,
+  guardFailures,
+  type Limit,
+  type LimitDecision,
+  type LimiterDeps,
+  type LimitPolicy,
+  limitAttempt,
+  limitPolicy,
+  lookUpCountingMisses,
+  rateLimited,
+  refuseIfBlocked,
+  takeLimits,
+} from './limiter.ts';
 export { createLogger, type Logger } from './logger.ts';
 export {
   MigrationError,
@@ -47,3 +72,4 @@ export {
   type Services,
   StartupError,
 } from './services.ts';
+export { isStorableText, isStorableTime } from './storable.ts';

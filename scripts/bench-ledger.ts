@@ -3,7 +3,7 @@
  * the group-commit writer, with the same number of concurrent callers, on the same PostgreSQL.
  * Runs in a database of its own, created and dropped here. Not a test: it fails nothing.
  */
-import { type AccrualInput, accrualWriterDefaults, createLedger } from '../ledger/index.ts';
+import { type AccrualInput, createLedger, groupCommitDefaults } from '../ledger/index.ts';
 import { createLogger, systemClock } from '../platform/index.ts';
 import {
   benchMembers,
@@ -20,11 +20,9 @@ const baselineSeconds = Number(process.env.BENCH_BASELINE_SECONDS ?? 10);
 const writerSeconds = Number(process.env.BENCH_WRITER_SECONDS ?? 15);
 // The writer's defaults, unless BENCH_BATCH / BENCH_IN_FLIGHT ask for others.
 const writerOptions = {
-  ...accrualWriterDefaults,
-  batchSizeMax: Number(process.env.BENCH_BATCH ?? accrualWriterDefaults.batchSizeMax),
-  batchesInFlightMax: Number(
-    process.env.BENCH_IN_FLIGHT ?? accrualWriterDefaults.batchesInFlightMax,
-  ),
+  ...groupCommitDefaults,
+  batchSizeMax: Number(process.env.BENCH_BATCH ?? groupCommitDefaults.batchSizeMax),
+  batchesInFlightMax: Number(process.env.BENCH_IN_FLIGHT ?? groupCommitDefaults.batchesInFlightMax),
 };
 
 const bench = await openBenchDatabase('ledger');

@@ -3,10 +3,10 @@
  * member spends points earned at one brand at another brand's counter. Idempotent: every
  * purchase and redemption is keyed by its demo order id, which earns or redeems once.
  */
+import { createCounter } from '../counter/index.ts';
 import type { Domains } from '../domains.ts';
 import { createLedger } from '../ledger/index.ts';
 import { findMemberByPhone, issuePayCode } from '../members/index.ts';
-import { accrueForPurchase, redeemForOrder } from '../partners/index.ts';
 import type { Services } from '../platform/index.ts';
 
 const demoPurchases = [
@@ -69,7 +69,7 @@ export async function seedDemoCounter(live: Services, domains: Domains): Promise
   const ledger = createLedger(services);
   const partners = await services.db.selectFrom('partners').select(['id', 'code']).execute();
   const partnerId = (code: string) => partners.find((p) => p.code === code)?.id;
-  const deps = { services, ledger, clearing: domains.clearing };
+  const counter = createCounter({ services, ledger, clearing: domains.clearing });
   for (const p of demoPurchases) {
     const [partner, member] = [partnerId(p.partner), await findMemberByPhone(services.db, p.phone)];
     if (!partner || !member) continue;
@@ -80,7 +80,7 @@ export async function seedDemoCounter(live: Services, domains: Domains): Promise
       .where('order_id', '=', p.orderId)
       .executeTakeFirst();
     if (seen) continue;
-    await accrueForPurchase(deps, partner, {
+    await counter.earn(partner, {
       orderId: p.orderId,
       storeCode: p.store,
       amountMinor: p.amountMinor,
@@ -99,7 +99,7 @@ export async function seedDemoCounter(live: Services, domains: Domains): Promise
       .executeTakeFirst();
     if (seen) continue;
     const code = await issuePayCode(services, member.id);
-    await redeemForOrder(deps, partner, {
+    await counter.redeem(partner, {
       payCode: code.code,
       storeCode: r.store,
       orderId: r.orderId,
@@ -107,5 +107,6 @@ export async function seedDemoCounter(live: Services, domains: Domains): Promise
       points: r.points,
     });
   }
+  await counter.close();
   await ledger.close();
 }

@@ -8,7 +8,6 @@ export type HubReceipt = {
   partnerId: string;
   idempotencyKey: string | null;
   bodyDigest: string;
-  ids: Record<string, string | string[]>;
   issuedAt: string;
 };
 

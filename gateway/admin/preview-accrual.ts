@@ -1,11 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { scorePurchase } from '../../counter/index.ts';
 import { cachedTiers } from '../../members/index.ts';
-import {
-  computeAccrual,
-  getPartner,
-  getPartnerRules,
-  withAllianceTiers,
-} from '../../partners/index.ts';
+import { getPartner, getPartnerRules } from '../../partners/index.ts';
 import type { StaffEnv } from '../context.ts';
 import { json, PartnerIdParam, partnerAdminProblems } from '../schemas.ts';
 
@@ -69,12 +65,16 @@ export function register(app: OpenAPIHono<StaffEnv>): void {
     const partner = await getPartner(db, c.req.valid('param').partnerId);
     const [rules, tiers] = await Promise.all([getPartnerRules(db, partner.id), cachedTiers(db)]);
     const input = c.req.valid('json');
-    // Scored as a purchase at the counter is (partners/counter.ts), alliance tiers included.
-    const accrual = computeAccrual(
-      withAllianceTiers(rules.earn, tiers),
-      { amountMinor: input.amountMinor, lines: input.lines },
+    // Scored as a purchase at the counter is, alliance tiers included.
+    const accrual = scorePurchase(
+      rules,
+      tiers,
+      {
+        amountMinor: input.amountMinor,
+        lines: input.lines,
+        at: input.at ? new Date(input.at) : clock.now(),
+      },
       { tier: input.tier, paidMember: input.paidMember },
-      { instant: input.at ? new Date(input.at) : clock.now(), timeZone: rules.timeZone },
     );
     return c.json(accrual, 200);
   });

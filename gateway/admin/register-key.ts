@@ -12,7 +12,9 @@ import {
 
 const RegisterKeySchema = z
   .object({
-    jwk: PublicJwkSchema.openapi({
+    // .meta, not .openapi: the schema is made in partners/ with plain zod, maybe before
+    // @hono/zod-openapi has added .openapi to zod, depending on which module loads first.
+    jwk: PublicJwkSchema.meta({
       description:
         'A public JWK: OKP/Ed25519 (signs with EdDSA) or EC/P-256 (signs with ES256), with a kid unique for the partner. Private keys (with "d") are refused.',
       example: {

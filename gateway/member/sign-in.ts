@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { requestSignInCode, type SignInCodeSender, verifySignInCode } from '../../members/index.ts';
 import type { Services } from '../../platform/index.ts';
+import { clientAddress } from '../client-address.ts';
 import { problem } from '../schemas.ts';
 import type { MemberEnv } from './context.ts';
 import { ContactSchema } from './schemas.ts';
@@ -27,7 +28,7 @@ export const requestCodeRoute = createRoute({
       description: 'The code is on its way',
     },
     400: problem('The contact is not valid'),
-    429: problem('Too many codes asked for this contact'),
+    429: problem('Too many codes asked for this contact, or from this address; see Retry-After'),
     503: problem('No message sender is configured (reason no_message_sender)'),
   },
 });
@@ -80,6 +81,7 @@ export const createSessionRoute = createRoute({
     400: problem('The request is not valid'),
     401: problem('The code is wrong, expired or exhausted'),
     404: problem('No membership for this contact (ask again with enrol)'),
+    429: problem('Too many wrong codes from this address; see Retry-After'),
   },
 });
 
@@ -89,11 +91,15 @@ export function registerSignIn(
 ): void {
   app.openapi(requestCodeRoute, async (c) => {
     const services = c.get('services');
-    const sent = await requestSignInCode(services, senderFor(services), c.req.valid('json'));
+    const sent = await requestSignInCode(services, senderFor(services), c.req.valid('json'), {
+      clientAddress: clientAddress(c),
+    });
     return c.json({ ...sent, expiresAt: sent.expiresAt.toISOString() }, 202);
   });
   app.openapi(createSessionRoute, async (c) => {
-    const session = await verifySignInCode(c.get('services'), c.req.valid('json'));
+    const session = await verifySignInCode(c.get('services'), c.req.valid('json'), {
+      clientAddress: clientAddress(c),
+    });
     return c.json(
       {
         token: session.token,

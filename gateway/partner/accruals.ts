@@ -1,7 +1,9 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { accrueForPurchase, type PurchaseResult } from '../../partners/index.ts';
+import type { PurchaseInput } from '../../counter/index.ts';
+import { KeptAnswer, keepAnswers, keptAnswer } from '../../partners/index.ts';
 import { type Logger, problemTypes } from '../../platform/index.ts';
 import type { PartnerEnv } from '../context.ts';
+import { tillKey } from '../idempotency.ts';
 import { asAppError, problemTypeUri } from '../problem.ts';
 import { receiptHeaders } from '../receipts.ts';
 import { json } from '../schemas.ts';
@@ -37,24 +39,23 @@ const AccrualSchema = z
     points: z.number().int(),
     entryId: z.uuid().nullable(),
     rule: z.string().openapi({ description: 'The rule that gave the points, in words' }),
-    multipliers: z.array(z.object({ source: z.string(), name: z.string(), value: z.string() })),
+    multipliers: z.array(
+      z.object({
+        source: z.enum(['tier', 'paid-member', 'campaign']),
+        name: z.string(),
+        value: z.string(),
+      }),
+    ),
     capped: z.boolean(),
+    tier: z.string().openapi({ description: "The member's tier after this purchase" }),
+    tierChange: z
+      .object({ from: z.string(), to: z.string() })
+      .nullable()
+      .openapi({ description: 'Set when this purchase lifted the member to a higher tier' }),
   })
   .openapi('Accrual');
 
-function accrualView(r: PurchaseResult): z.infer<typeof AccrualSchema> {
-  return {
-    orderId: r.orderId,
-    memberId: r.memberId,
-    points: r.points,
-    entryId: r.entryId,
-    rule: r.accrual.explanation,
-    multipliers: r.accrual.multipliers,
-    capped: r.accrual.capped,
-  };
-}
-
-function purchaseInput(p: z.infer<typeof PurchaseSchema>) {
+function purchaseInput(p: z.infer<typeof PurchaseSchema>): PurchaseInput {
   return { ...p, purchasedAt: new Date(p.purchasedAt) };
 }
 
@@ -64,7 +65,7 @@ const route = createRoute({
   tags: ['partner: earn'],
   summary: 'Award points for a purchase',
   description:
-    'Points by your earn rule, the member tier and paid membership, rounded down. One accrual per order id, ever.',
+    'Points by your earn rule, the member tier and paid membership, rounded down. One accrual per order id, ever: a retry of the same purchase, under any Idempotency-Key, gets the first answer; the same order id with other details is refused (order_reused). purchasedAt may be at most 5 minutes ahead of the hub and at most 30 days ago.',
   security: [{ partnerSignature: [] }],
   request: {
     headers: IdempotencyHeader,
@@ -84,7 +85,15 @@ const BatchResultSchema = z.union([
   z.object({
     orderId: z.string(),
     status: z.literal('failed'),
-    problem: z.object({ type: z.string(), title: z.string(), detail: z.string() }),
+    problem: z.object({
+      type: z.string(),
+      title: z.string(),
+      detail: z.string(),
+      errors: z
+        .array(z.object({ field: z.string(), reason: z.string() }))
+        .optional()
+        .openapi({ description: 'For invalid input: each field of the purchase and why' }),
+    }),
   }),
 ]);
 
@@ -122,47 +131,58 @@ function failure(
   error: unknown,
   logger: Logger,
 ): z.infer<typeof BatchResultSchema> {
+  if (error instanceof KeptAnswer) {
+    // Only single purchases keep answers under keys; a batch's purchases never meet one.
+    return failure(orderId, new Error('a batch purchase met a kept answer'), logger);
+  }
   const e = asAppError(error, logger, { orderId });
   return {
     orderId,
     status: 'failed',
-    problem: { type: problemTypeUri(e.type), title: problemTypes[e.type].title, detail: e.message },
+    problem: {
+      type: problemTypeUri(e.type),
+      title: problemTypes[e.type].title,
+      detail: e.message,
+      ...(e.fields.length > 0 ? { errors: e.fields } : {}),
+    },
   };
 }
 
 export function register(app: OpenAPIHono<PartnerEnv>): void {
   app.openapi(route, async (c) => {
-    const result = await accrueForPurchase(
-      c.get('counter'),
-      c.get('partner').id,
-      purchaseInput(c.req.valid('json')),
-    );
-    const body = accrualView(result);
-    return c.json(
-      body,
-      200,
-      await receiptHeaders(c, body, {
-        memberId: result.memberId,
-        ...(result.entryId ? { entryId: result.entryId } : {}),
-      }),
-    );
+    const { answer } = await c
+      .get('counter')
+      .earn(c.get('partner').id, purchaseInput(c.req.valid('json')), tillKey(c));
+    return c.json(answer, 200, await receiptHeaders(c, answer));
   });
   app.openapi(batchRoute, async (c) => {
     const { purchases } = c.req.valid('json');
     const partnerId = c.get('partner').id;
-    // All at once: the ledger's group-commit writer puts them in few transactions.
-    const results = await Promise.all(
-      purchases.map((p) =>
-        accrueForPurchase(c.get('counter'), partnerId, purchaseInput(p)).then(
-          (r) => ({ orderId: p.orderId, status: 'accrued' as const, accrual: accrualView(r) }),
-          (error: unknown) => failure(p.orderId, error, c.get('logger')),
-        ),
-      ),
-    );
+    const key = tillKey(c);
+    const { db, clock } = c.get('services');
+    // A batch retried under its key gets its first answer; its purchases, each once by order id.
+    const kept = key ? await keptAnswer(db, key) : undefined;
+    if (kept) throw new KeptAnswer(kept);
+    const settled = await c.get('counter').earnMany(partnerId, purchases.map(purchaseInput));
+    const results = settled.map((s, i) => {
+      const orderId = purchases[i]?.orderId ?? '';
+      return 'value' in s
+        ? { orderId, status: 'accrued' as const, accrual: s.value.answer }
+        : failure(orderId, s.error, c.get('logger'));
+    });
     const body = { results };
-    const entryIds = results.flatMap((r) =>
-      r.status === 'accrued' && r.accrual.entryId ? [r.accrual.entryId] : [],
-    );
-    return c.json(body, 200, await receiptHeaders(c, body, { entryIds }));
+    if (key) {
+      // Every purchase committed with its own answer; the batch's answer is kept after them.
+      const response = {
+        status: 200,
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      };
+      if ((await keepAnswers(db, [{ ...key, response }], clock.now())) !== 1) {
+        const first = await keptAnswer(db, key);
+        if (first) throw new KeptAnswer(first);
+      }
+    }
+    return c.json(body, 200, await receiptHeaders(c, body));
   });
 }

@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { addStore, NewStoreSchema } from '../../partners/index.ts';
 import type { PartnerEnv } from '../context.ts';
+import { leaseIdempotency } from '../idempotency.ts';
 import { json, problems, StoreSchema, storeView } from '../schemas.ts';
 
 export const route = createRoute({
@@ -10,6 +11,7 @@ export const route = createRoute({
   summary: 'Open a store',
   description: 'Idempotent by Idempotency-Key, like every partner POST.',
   security: [{ partnerSignature: [] }],
+  middleware: [leaseIdempotency] as const,
   request: {
     headers: z.object({ 'idempotency-key': z.string().min(1).max(255) }),
     body: { content: { 'application/json': { schema: NewStoreSchema } } },

@@ -1,12 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import {
-  publishBenefit,
-  publisherBenefits,
-  recordBenefitUse,
-  withdrawBenefit,
-} from '../../members/index.ts';
-import { resolveMember } from '../../partners/index.ts';
+import { publishBenefit, publisherBenefits, withdrawBenefit } from '../../members/index.ts';
 import {
   BenefitIdParam,
   PublishBenefitSchema,
@@ -16,6 +10,7 @@ import {
   WithdrawnSchema,
 } from '../benefit-schemas.ts';
 import type { PartnerEnv } from '../context.ts';
+import { leaseIdempotency, tillKey } from '../idempotency.ts';
 import { json, problems } from '../schemas.ts';
 import { counterProblems, IdempotencyHeader, MemberRefSchema } from './counter-schemas.ts';
 
@@ -31,6 +26,7 @@ const publishRoute = createRoute({
   description:
     'Members of the targeted tiers (and, with paidOnly, paid super-members) see it in their benefits across brands. Codes are unique per partner: a taken code answers 409.',
   security,
+  middleware: [leaseIdempotency] as const,
   request: {
     headers: IdempotencyHeader,
     body: { content: { 'application/json': { schema: PublishBenefitSchema } } },
@@ -58,6 +54,7 @@ const withdrawRoute = createRoute({
   tags: ['partner: benefits'],
   summary: 'Withdraw one of your benefits; members no longer see or use it',
   security,
+  middleware: [leaseIdempotency] as const,
   request: { params: BenefitIdParam, headers: IdempotencyHeader },
   responses: { 200: json(WithdrawnSchema, 'Withdrawn'), ...problems },
 });
@@ -129,23 +126,16 @@ export function register(app: OpenAPIHono<PartnerEnv>): void {
   app.openapi(useRoute, async (c) => {
     const body = c.req.valid('json');
     const partnerId = c.get('partner').id;
-    const member = await resolveMember(c.get('counter'), partnerId, body.member);
     const header = c.req.valid('header')['idempotency-key'];
-    const result = await recordBenefitUse(c.get('services'), {
-      memberId: member.id,
-      benefitId: body.benefitId,
-      usedAtPartnerId: partnerId,
-      idempotencyKey: useKey(partnerId, body.useId, header),
-    });
-    return c.json(
+    const { answer } = await c.get('counter').useBenefit(
+      partnerId,
       {
-        useId: result.useId,
-        memberId: member.id,
+        member: body.member,
         benefitId: body.benefitId,
-        duplicate: result.duplicate,
-        usesLeft: result.usesLeft,
+        useKey: useKey(partnerId, body.useId, header),
       },
-      200,
+      tillKey(c),
     );
+    return c.json(answer, 200);
   });
 }

@@ -1,7 +1,9 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import { KeptAnswer } from '../../partners/index.ts';
 import type { PartnerEnv } from '../context.ts';
-import { idempotency } from '../idempotency.ts';
+import { idempotencyKeyHeader, keptResponse } from '../idempotency.ts';
 import { partnerAuth } from '../partner-auth.ts';
+import { onError } from '../problem.ts';
 import * as accruals from './accruals.ts';
 import * as addStore from './add-store.ts';
 import * as benefits from './benefits.ts';
@@ -17,12 +19,17 @@ import * as statements from './statements.ts';
 
 /**
  * A router whose every route, including unknown paths, passes the signature check, then the
- * partner's rate limit, then (POST) the Idempotency-Key layer; a handler mounted on it needs
- * none of that itself.
+ * partner's rate limit, then (POST) the Idempotency-Key check; a handler mounted on it needs
+ * none of that itself. The till's use cases keep their answers in their own transactions
+ * (tillKey); other POST routes add leaseIdempotency. A kept answer a use case finds for its
+ * key is sent again as it was kept.
  */
 export function signedRouter(): OpenAPIHono<PartnerEnv> {
   const app = new OpenAPIHono<PartnerEnv>();
-  app.use('*', ...partnerAuth, idempotency);
+  app.use('*', ...partnerAuth, idempotencyKeyHeader);
+  app.onError((error, c) =>
+    error instanceof KeptAnswer ? keptResponse(c, error) : onError(error, c),
+  );
   return app;
 }
 

@@ -9,6 +9,7 @@ import {
 } from '../../members/index.ts';
 import { AppError, type Db } from '../../platform/index.ts';
 import type { PartnerEnv } from '../context.ts';
+import { leaseIdempotency } from '../idempotency.ts';
 import { json, problems } from '../schemas.ts';
 import { IdempotencyHeader } from './counter-schemas.ts';
 
@@ -41,6 +42,7 @@ const enrolRoute = createRoute({
   description:
     "Finds the member by your customer id, else by phone or email, else enrols a new member; links your customer id. Calling it again changes nothing. An existing member's phone and email are never added or changed: a contact the member does not have is refused (409, naming the field).",
   security: [{ partnerSignature: [] }],
+  middleware: [leaseIdempotency] as const,
   request: {
     headers: IdempotencyHeader,
     body: {
@@ -98,6 +100,7 @@ const linkRoute = createRoute({
   tags: ['partner: members'],
   summary: 'Link your customer id to an alliance member',
   security: [{ partnerSignature: [] }],
+  middleware: [leaseIdempotency] as const,
   request: {
     params: z.object({ memberId: z.uuid().openapi({ param: { name: 'memberId', in: 'path' } }) }),
     headers: IdempotencyHeader,

@@ -1,6 +1,7 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { reconcile } from '../../settlement/index.ts';
 import type { PartnerEnv } from '../context.ts';
+import { leaseIdempotency } from '../idempotency.ts';
 import { ReconcileSchema, reconcileFileBody } from '../reconcile-response.ts';
 import { json, problems } from '../schemas.ts';
 import { periodProblems } from '../statement-response.ts';
@@ -13,6 +14,7 @@ export const route = createRoute({
   description:
     'The signature covers the whole body, so files sent here are limited to the 1 MiB of signed bodies; larger files go through finance.',
   security: [{ partnerSignature: [] }],
+  middleware: [leaseIdempotency] as const,
   request: {
     params: z.object({ periodId: z.uuid().openapi({ param: { name: 'periodId', in: 'path' } }) }),
     body: reconcileFileBody,

@@ -1,11 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import {
-  authoriseRedemption,
-  captureRedemption,
-  redeemForOrder,
-  voidRedemption,
-} from '../../partners/index.ts';
 import type { PartnerEnv } from '../context.ts';
+import { tillKey } from '../idempotency.ts';
 import { receiptHeaders } from '../receipts.ts';
 import { json } from '../schemas.ts';
 import {
@@ -132,46 +127,27 @@ const redeemRoute = createRoute({
 
 export function register(app: OpenAPIHono<PartnerEnv>): void {
   app.openapi(authoriseRoute, async (c) => {
-    const { replayed: _, ...body } = await authoriseRedemption(
-      c.get('counter'),
-      c.get('partner').id,
-      c.req.valid('json'),
-    );
-    return c.json(
-      body,
-      200,
-      await receiptHeaders(c, body, { holdId: body.holdId, memberId: body.memberId }),
-    );
+    const { answer } = await c
+      .get('counter')
+      .authorise(c.get('partner').id, c.req.valid('json'), tillKey(c));
+    return c.json(answer, 200, await receiptHeaders(c, answer));
   });
   app.openapi(captureRoute, async (c) => {
     const { holdId } = c.req.valid('param');
-    const { replayed: _, ...body } = await captureRedemption(
-      c.get('counter'),
-      c.get('partner').id,
-      holdId,
-      c.req.valid('json').points,
-    );
-    return c.json(body, 200, await receiptHeaders(c, body, { holdId, entryId: body.entryId }));
+    const { answer } = await c
+      .get('counter')
+      .capture(c.get('partner').id, holdId, c.req.valid('json').points, tillKey(c));
+    return c.json(answer, 200, await receiptHeaders(c, answer));
   });
   app.openapi(voidRoute, async (c) => {
     const { holdId } = c.req.valid('param');
-    const { replayed: _, ...body } = await voidRedemption(
-      c.get('counter'),
-      c.get('partner').id,
-      holdId,
-    );
-    return c.json(body, 200, await receiptHeaders(c, body, { holdId }));
+    const { answer } = await c.get('counter').void(c.get('partner').id, holdId, tillKey(c));
+    return c.json(answer, 200, await receiptHeaders(c, answer));
   });
   app.openapi(redeemRoute, async (c) => {
-    const { replayed: _, ...body } = await redeemForOrder(
-      c.get('counter'),
-      c.get('partner').id,
-      c.req.valid('json'),
-    );
-    return c.json(
-      body,
-      200,
-      await receiptHeaders(c, body, { entryId: body.entryId, memberId: body.memberId }),
-    );
+    const { answer } = await c
+      .get('counter')
+      .redeem(c.get('partner').id, c.req.valid('json'), tillKey(c));
+    return c.json(answer, 200, await receiptHeaders(c, answer));
   });
 }

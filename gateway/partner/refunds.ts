@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { refundPurchase, refundRedemption } from '../../partners/index.ts';
 import type { PartnerEnv } from '../context.ts';
+import { tillKey } from '../idempotency.ts';
 import { receiptHeaders } from '../receipts.ts';
 import { json } from '../schemas.ts';
 import {
@@ -63,15 +63,11 @@ export function register(app: OpenAPIHono<PartnerEnv>): void {
   app.openapi(route, async (c) => {
     const input = c.req.valid('json');
     const partnerId = c.get('partner').id;
-    const result =
+    const counter = c.get('counter');
+    const { answer } =
       input.kind === 'purchase'
-        ? await refundPurchase(c.get('counter'), partnerId, input)
-        : await refundRedemption(c.get('counter'), partnerId, input);
-    const { replayed: _, ...body } = result;
-    return c.json(
-      body,
-      200,
-      await receiptHeaders(c, body, body.entryId ? { entryId: body.entryId } : {}),
-    );
+        ? await counter.refundPurchase(partnerId, input, tillKey(c))
+        : await counter.refundRedemption(partnerId, input, tillKey(c));
+    return c.json(answer, 200, await receiptHeaders(c, answer));
   });
 }

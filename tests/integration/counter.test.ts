@@ -74,7 +74,7 @@ describe('POST /v1/partner/accruals', () => {
       await hubJwks(hub.services.db),
       JSON.stringify(answer),
     );
-    expect(payload.ids).toMatchObject({ entryId: answer.entryId });
+    expect(payload).toMatchObject({ partnerId: alice.partner.id });
     expect((await ledger.memberPoints(member(0).memberId)).balance).toBe(129);
   });
 

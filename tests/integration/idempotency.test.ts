@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, signedRouter } from '../../gateway/index.ts';
+import { createApp, leaseIdempotency, signedRouter } from '../../gateway/index.ts';
 import {
   bodyDigest,
   claimIdempotencyKey,
@@ -127,7 +127,7 @@ describe('Idempotency-Key on partner POSTs', () => {
   it('does not store a 5xx answer: the retry runs the request again', async () => {
     const signed = signedRouter();
     let runs = 0;
-    signed.post('/flaky', (c) => {
+    signed.post('/flaky', leaseIdempotency, (c) => {
       runs += 1;
       if (runs === 1) throw new Error('the database went away');
       return c.json({ runs }, 201);

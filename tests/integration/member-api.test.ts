@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../gateway/index.ts';
-import { consumePayCode, createPaidPlan, publishBenefit } from '../../members/index.ts';
+import { createPaidPlan, dropPayCode, publishBenefit, readPayCode } from '../../members/index.ts';
 import { manualClock } from '../../platform/index.ts';
 import { createTestHub, type TestHub } from '../support/hub.ts';
 import { createMember, createPartner, memberPost, recordPurchase } from '../support/members.ts';
@@ -142,9 +142,12 @@ describe('member API: happy path', () => {
     expect(body.qrSvg).toMatch(/^<svg/);
     const svg = await get('/v1/me/pay-codes/current.svg', token);
     expect(svg.headers.get('content-type')).toBe('image/svg+xml');
-    expect(await consumePayCode(hub.services, body.code, { callerId: tea })).toEqual({
+    expect(await readPayCode(hub.services, body.code, tea)).toEqual({
+      code: body.code,
       memberId: member.id,
     });
+    // What a till's redemption does once it has committed.
+    await dropPayCode(hub.services, body.code);
     expect((await get('/v1/me/pay-codes/current.svg', token)).status).toBe(404);
   });
 

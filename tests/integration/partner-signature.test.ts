@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../gateway/index.ts';
 import { enrolAtPartner } from '../../members/index.ts';
 import {
-  accrueForPurchase,
   getPartnerStore,
   listStores,
   revokePartnerKey,
@@ -166,11 +165,10 @@ const signedRoutes: SignedRoute[] = [
     okStatus: 200,
     prepare: async () => {
       const purchase = counter.purchase();
-      await accrueForPurchase(
-        { services: hub.services, ledger: counter.ledger },
-        alice.partner.id,
-        { ...purchase, purchasedAt: hub.services.clock.now() },
-      );
+      await counter.counter.earn(alice.partner.id, {
+        ...purchase,
+        purchasedAt: hub.services.clock.now(),
+      });
       return {
         body: {
           kind: 'purchase',

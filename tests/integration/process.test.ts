@@ -1,46 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestHub, type TestHub } from '../support/hub.ts';
-
-const mainPath = fileURLToPath(new URL('../../main.ts', import.meta.url));
-
-type Exit = { code: number | null; stdout: string; stderr: string };
-
-function startHub(
-  env: Record<string, string>,
-  role = 'serve',
-): { child: ChildProcess; exit: Promise<Exit> } {
-  const child = spawn(process.execPath, [mainPath, role], {
-    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'info', SHUTDOWN_GRACE_MS: '5000', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk) => {
-    stdout += chunk;
-  });
-  child.stderr?.on('data', (chunk) => {
-    stderr += chunk;
-  });
-  const exit = once(child, 'exit').then(([code]) => ({
-    code: code as number | null,
-    stdout,
-    stderr,
-  }));
-  return { child, exit };
-}
-
-async function waitForLine(child: ChildProcess, pattern: RegExp): Promise<string> {
-  let seen = '';
-  for await (const chunk of child.stdout ?? []) {
-    seen += String(chunk);
-    const line = seen.split('\n').find((l) => pattern.test(l));
-    if (line) return line;
-  }
-  throw new Error(`process ended before printing ${pattern}; it printed: ${seen}`);
-}
+import { spawnHub as startHub, waitForLine } from '../support/hub-process.ts';
 
 let hub: TestHub;
 beforeAll(async () => {

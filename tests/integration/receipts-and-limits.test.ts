@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, receiptHeaders, signedRouter } from '../../gateway/index.ts';
+import { createApp, leaseIdempotency, receiptHeaders, signedRouter } from '../../gateway/index.ts';
 import { buildReceipt, ReceiptError, verifyReceipt } from '../../partners/index.ts';
 import { manualClock } from '../../platform/index.ts';
 import { verifyHubReceipt } from '../../sdk/index.ts';
@@ -25,7 +25,6 @@ describe('hub receipts', () => {
       partnerId: 'p-1',
       idempotencyKey: 'order-1',
       body,
-      ids: { entryId: 'e-1' },
     });
     const res = await app.request('/.well-known/jwks.json');
     expect(res.status).toBe(200);
@@ -36,7 +35,6 @@ describe('hub receipts', () => {
     expect(fromSdk).toMatchObject({
       partnerId: 'p-1',
       idempotencyKey: 'order-1',
-      ids: { entryId: 'e-1' },
       issuedAt: '2026-11-25T08:00:10.000Z',
     });
     expect(await verifyReceipt(receipt, jwks, body)).toEqual(fromSdk);
@@ -51,10 +49,10 @@ describe('a money-moving handler on the signed router', () => {
   it('answers with a receipt for its body, and a retry gets the same answer and receipt', async () => {
     const signed = signedRouter();
     let runs = 0;
-    signed.post('/award', async (c) => {
+    signed.post('/award', leaseIdempotency, async (c) => {
       runs += 1;
       const body = { pointsAwarded: 120, entryId: `entry-${runs}` };
-      return c.json(body, 201, await receiptHeaders(c, body, { entryId: body.entryId }));
+      return c.json(body, 201, await receiptHeaders(c, body));
     });
     const withTestRoute = createApp(hub.services);
     withTestRoute.route('/test/signed', signed);
@@ -72,8 +70,8 @@ describe('a money-moving handler on the signed router', () => {
     expect(await verifyHubReceipt(receipt, jwks, body)).toMatchObject({
       partnerId: partner.id,
       idempotencyKey: idem,
-      ids: { entryId: 'entry-1' },
     });
+    expect(JSON.parse(body)).toMatchObject({ entryId: 'entry-1' });
   });
 });
 

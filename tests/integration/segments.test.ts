@@ -70,6 +70,7 @@ describe('membership jobs', () => {
       'members-tier-review',
       'members-paid-expiry',
       'members-segments',
+      'members-pay-code-uses-cleanup',
     ]);
     for (const job of memberJobDefinitions) {
       expect(job.schedule).toBeDefined();

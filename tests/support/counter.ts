@@ -1,6 +1,7 @@
+import { type Counter, createCounter } from '../../counter/index.ts';
 import { createLedger, type Ledger } from '../../ledger/index.ts';
 import { enrolAtPartner, issuePayCode } from '../../members/index.ts';
-import { addStore, authoriseRedemption } from '../../partners/index.ts';
+import { addStore } from '../../partners/index.ts';
 import type { TestHub } from './hub.ts';
 import { accrueFor } from './ledger.ts';
 import { uniqueCode } from './partners.ts';
@@ -17,6 +18,8 @@ export type CounterFixture = {
   storeCode: string;
   members: Array<{ memberId: string; customerId: string }>;
   ledger: Ledger;
+  /** The till's use cases on that ledger, called in process (no HTTP). */
+  counter: Counter;
   /** A fresh pay code, from the members in turn (each may ask for a few codes a minute). */
   payCode(): Promise<{ code: string; memberId: string }>;
   purchase(overrides?: Partial<PurchaseBody>): PurchaseBody;
@@ -47,6 +50,7 @@ export async function counterFixture(
     }
     members.push({ memberId: member.id, customerId });
   }
+  const counter = createCounter({ services: hub.services, ledger });
   let turn = 0;
   const payCode = async () => {
     const m = members[turn++ % members.length];
@@ -65,6 +69,7 @@ export async function counterFixture(
     storeCode,
     members,
     ledger,
+    counter,
     payCode,
     purchase: (overrides = {}) => ({
       orderId: uniqueCode('O'),
@@ -77,12 +82,8 @@ export async function counterFixture(
     redemption,
     authorise: async (points = 100) => {
       const body = await redemption({ points });
-      const held = await authoriseRedemption(
-        { services: hub.services, ledger },
-        partnerId,
-        body as Parameters<typeof authoriseRedemption>[2],
-      );
-      return held.holdId;
+      const held = await counter.authorise(partnerId, body as Parameters<Counter['authorise']>[1]);
+      return held.answer.holdId;
     },
   };
 }

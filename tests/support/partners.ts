@@ -6,6 +6,7 @@ import { createStaff } from '../../gateway/index.ts';
 import { onboardPartner, type PublicJwk, registerPartnerKey } from '../../partners/index.ts';
 import type { Partner } from '../../platform/index.ts';
 import { type PartnerSigningKey, signPartnerRequest } from '../../sdk/index.ts';
+import { fromAddress, someAddress } from './clients.ts';
 import type { TestHub } from './hub.ts';
 
 export type TestApp = OpenAPIHono<HubEnv>;
@@ -94,6 +95,11 @@ export type SignedCall = {
   timestamp?: number;
   /** Headers to replace after signing. */
   overrideHeaders?: Record<string, string>;
+  /**
+   * The client address the request comes from. By default a fresh one per call, so that the
+   * many failures a test provokes on purpose do not add up to the per-address limit.
+   */
+  from?: string;
 };
 
 /** Signs with the SDK and sends through the app; returns the response. */
@@ -117,7 +123,11 @@ export async function signedFetch(
   if (body !== undefined)
     headers['content-type'] = call.rawBody === undefined ? 'application/json' : 'text/csv';
   Object.assign(headers, call.overrideHeaders);
-  return app.request(call.path, { method: call.method, headers, body });
+  return app.request(
+    call.path,
+    { method: call.method, headers, body },
+    fromAddress(call.from ?? someAddress()),
+  );
 }
 
 export function idempotencyKey(): string {

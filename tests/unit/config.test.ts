@@ -12,6 +12,12 @@ describe('config', () => {
     expect(config.port).toBe(3000);
     expect(config.redisKeyPrefix).toBe('hub');
     expect(config.publicUrl).toBe('http://127.0.0.1:3000');
+    expect(config.trustProxyHops).toBe(0);
+  });
+
+  it('trusts X-Forwarded-For only as far as the operator says proxies write it', () => {
+    expect(loadConfig({ ...valid, TRUST_PROXY_HOPS: '2' }).trustProxyHops).toBe(2);
+    expect(() => loadConfig({ ...valid, TRUST_PROXY_HOPS: 'yes' })).toThrow(/TRUST_PROXY_HOPS/);
   });
 
   it('names the field that is wrong, in one line', () => {

@@ -1,0 +1,407 @@
+import { createHash } from 'node:crypto';
+import {
+  type GroupCommitWriter,
+  type PlannedAccrual,
+  planAccrual,
+  type Settled,
+} from '../ledger/index.ts';
+import {
+  addPurchaseGrowth,
+  cachedMembershipSettings,
+  cachedTiers,
+  type EarningMember,
+  lockMembersForEarning,
+  membersByCustomerIds,
+  type PurchaseGrowth,
+  type Upgrade,
+  writeEarnings,
+} from '../members/index.ts';
+import {
+  type CounterRules,
+  getCounterRules,
+  getPartnerStore,
+  KeptAnswer,
+  type KeptState,
+  keepAnswers,
+  keptStates,
+  keyedName,
+  keyReused,
+  type Multiplier,
+  type StoredResponse,
+} from '../partners/index.ts';
+import { AppError, type Db, killPoint, newId } from '../platform/index.ts';
+import type { CounterDeps } from './deps.ts';
+import { answered, type TillRequestKey } from './once.ts';
+import { scorePurchase } from './scoring.ts';
+import { insertPurchases, type NewPurchase, orderKey, purchasesForOrders } from './store.ts';
+import { checkPurchase, type PurchaseInput } from './validation.ts';
+
+/** What a till is told for a purchase, and told again for every retry of it. */
+export type PurchaseAnswer = {
+  orderId: string;
+  memberId: string;
+  points: number;
+  entryId: string | null;
+  /** The rule that gave the points, in words. */
+  rule: string;
+  multipliers: Multiplier[];
+  capped: boolean;
+  /** The member's tier after this purchase. */
+  tier: string;
+  /** Set when this purchase lifted the member's tier (at once, to the tier reached). */
+  tierChange: { from: string; to: string } | null;
+};
+
+export type PurchaseOutcome = { answer: PurchaseAnswer; replayed: boolean };
+
+/** A purchase on its way into a batch: checked, its store and rules found beforehand. */
+type EarnItem = {
+  partnerId: string;
+  purchase: PurchaseInput;
+  storeId: string;
+  rules: CounterRules;
+  /** Digest of the purchase's facts: the same order with other facts is refused. */
+  purchaseHash: string;
+  /** A single purchase's own Idempotency-Key; a batch request keeps its answer itself. */
+  key?: TillRequestKey;
+};
+
+/** The digest of what a till said about a purchase (not what the hub computed from it). */
+export function purchaseHash(input: PurchaseInput): string {
+  const facts = {
+    orderId: input.orderId,
+    storeCode: input.storeCode,
+    amountMinor: input.amountMinor,
+    lines: input.lines ?? [],
+    purchasedAt: input.purchasedAt.toISOString(),
+    member: 'customerId' in input.member ? { customerId: input.member.customerId } : input.member,
+  };
+  return createHash('sha256').update(JSON.stringify(facts)).digest('base64url');
+}
+
+/** A batch found its state changed under it (a duplicate committed meanwhile): run it again. */
+class BatchRaced extends Error {
+  readonly code = '40001';
+}
+
+export type Earning = {
+  /** One purchase; refusals are thrown (AppError, or KeptAnswer for a kept refusal). */
+  earn(partnerId: string, input: PurchaseInput, key?: TillRequestKey): Promise<PurchaseOutcome>;
+  /** Many purchases of one partner, each with its own outcome, in the order given. */
+  earnMany(partnerId: string, inputs: PurchaseInput[]): Promise<Settled<PurchaseOutcome>[]>;
+  close(): Promise<void>;
+};
+
+/**
+ * Purchases ride the ledger's group commit: each batch is ONE transaction in which the members
+ * are locked and read, every purchase scored in order, and the ledger's accruals, the growth
+ * events and upgrades, the purchase rows and the single purchases' kept answers are written
+ * with multi-row statements. Nothing is answered before the commit.
+ */
+export function createEarning(deps: CounterDeps): Earning {
+  const writer: GroupCommitWriter<EarnItem, PurchaseOutcome> = deps.ledger.groupCommit(
+    (items: EarnItem[], shard: number) => writeEarnBatch(deps, items, shard),
+  );
+  const prepare = async (
+    partnerId: string,
+    purchase: PurchaseInput,
+    key?: TillRequestKey,
+  ): Promise<EarnItem> => {
+    checkPurchase(purchase, deps.services.clock.now());
+    const { db } = deps.services;
+    const [store, rules] = await Promise.all([
+      getPartnerStore(db, partnerId, { code: purchase.storeCode }),
+      getCounterRules(db, partnerId),
+    ]);
+    return {
+      partnerId,
+      purchase,
+      storeId: store.id,
+      rules,
+      purchaseHash: purchaseHash(purchase),
+      key,
+    };
+  };
+  return {
+    earn: async (partnerId, input, key) => writer.submit(await prepare(partnerId, input, key)),
+    earnMany: async (partnerId, inputs) =>
+      Promise.all(
+        inputs.map((input) =>
+          prepare(partnerId, input)
+            .then((item) => writer.submit(item))
+            .then(
+              (value): Settled<PurchaseOutcome> => ({ value }),
+              (error: unknown): Settled<PurchaseOutcome> => ({ error }),
+            ),
+        ),
+      ),
+    close: () => writer.close(),
+  };
+}
+
+/** How one purchase of a batch came out, before anything is written. */
+type Decision =
+  | { kind: 'fresh'; answer: PurchaseAnswer }
+  | { kind: 'replayed'; answer: PurchaseAnswer }
+  | { kind: 'refused'; error: AppError }
+  /** Its key was answered before: the kept answer is sent as it was. */
+  | { kind: 'kept'; response: StoredResponse }
+  /** The same request twice in one batch: the second gets the first's outcome. */
+  | { kind: 'same-as'; index: number };
+
+async function writeEarnBatch(
+  deps: CounterDeps,
+  items: EarnItem[],
+  shard: number,
+): Promise<Settled<PurchaseOutcome>[]> {
+  const { db, clock, config } = deps.services;
+  const [settings, tiers] = await Promise.all([cachedMembershipSettings(db), cachedTiers(db)]);
+  const decisions = await db.transaction().execute(async (tx) => {
+    const now = clock.now();
+    const byCustomer = await membersByCustomerIds(
+      tx,
+      items.flatMap((i) =>
+        'customerId' in i.purchase.member
+          ? [{ partnerId: i.partnerId, customerId: i.purchase.member.customerId }]
+          : [],
+      ),
+    );
+    const memberIdOf = (i: EarnItem) =>
+      'customerId' in i.purchase.member
+        ? byCustomer.get(`${i.partnerId} ${i.purchase.member.customerId}`)
+        : i.purchase.member.memberId;
+    const members = await lockMembersForEarning(
+      tx,
+      items.flatMap((i) => memberIdOf(i) ?? []),
+      now,
+      settings,
+    );
+    // Read once the members are locked: a batch that waited sees what the one before wrote.
+    const [kept, booked] = await Promise.all([
+      keptStates(
+        tx,
+        items.flatMap((i) => (i.key ? [i.key] : [])),
+      ),
+      purchasesForOrders(
+        tx,
+        items.map((i) => ({ partnerId: i.partnerId, orderId: i.purchase.orderId })),
+      ),
+    ]);
+    const plan = decide(items, { memberIdOf, members, kept, booked, tiers, now });
+    await write(deps, tx, items, plan, shard, now, settings);
+    killPoint(config, 'earn:before-commit');
+    return plan.decisions;
+  });
+  killPoint(config, 'earn:after-commit');
+  return decisions.map((d, i) => settle(decisions, d, items[i]));
+}
+
+type Plan = {
+  decisions: Decision[];
+  accruals: PlannedAccrual[];
+  growths: PurchaseGrowth[];
+  upgrades: Upgrade[];
+  purchases: NewPurchase[];
+};
+
+/** Every purchase of the batch in order, as if they came one after another. */
+function decide(
+  items: EarnItem[],
+  state: {
+    memberIdOf(i: EarnItem): string | undefined;
+    members: Map<string, EarningMember>;
+    kept: Map<string, KeptState>;
+    booked: Map<string, { request_hash: string | null; answer: string | null; member_id: string }>;
+    tiers: Awaited<ReturnType<typeof cachedTiers>>;
+    now: Date;
+  },
+): Plan {
+  const plan: Plan = { decisions: [], accruals: [], growths: [], upgrades: [], purchases: [] };
+  const firstWithKey = new Map<string, number>();
+  const firstWithOrder = new Map<string, number>();
+  items.forEach((item, index) => {
+    plan.decisions.push(decideOne(item, index));
+  });
+  return plan;
+
+  function decideOne(item: EarnItem, index: number): Decision {
+    if (item.key) {
+      const name = keyedName(item.key);
+      const earlier = firstWithKey.get(name);
+      if (earlier !== undefined)
+        return items[earlier]?.key?.requestHash === item.key.requestHash
+          ? { kind: 'same-as', index: earlier }
+          : { kind: 'refused', error: keyReused() };
+      firstWithKey.set(name, index);
+      const kept = state.kept.get(name);
+      if (kept?.kind === 'answer') return { kind: 'kept', response: kept.response };
+      if (kept?.kind === 'reused') return { kind: 'refused', error: keyReused() };
+      if (kept?.kind === 'in_progress')
+        return {
+          kind: 'refused',
+          error: new AppError('idempotency_in_progress', undefined, { retryAfterSeconds: 1 }),
+        };
+    }
+    const order = orderKey(item.partnerId, item.purchase.orderId);
+    const booked = state.booked.get(order);
+    if (booked) return bookedBefore(item, booked);
+    const sameOrder = firstWithOrder.get(order);
+    if (sameOrder !== undefined) {
+      const first = plan.decisions[sameOrder];
+      if (items[sameOrder]?.purchaseHash !== item.purchaseHash) return orderReused(item);
+      return first?.kind === 'fresh'
+        ? { kind: 'replayed', answer: first.answer }
+        : (first ?? orderReused(item));
+    }
+    const memberId = state.memberIdOf(item);
+    const member = memberId === undefined ? undefined : state.members.get(memberId);
+    if (!member) return { kind: 'refused', error: new AppError('not_found', 'No such member.') };
+    if (member.status !== 'active')
+      return { kind: 'refused', error: new AppError('business_rule', 'The membership is closed.') };
+    firstWithOrder.set(order, index);
+    return fresh(item, member);
+  }
+
+  function fresh(item: EarnItem, member: EarningMember): Decision {
+    const { purchase, partnerId } = item;
+    const tierBefore = member.tierCode;
+    const accrual = scorePurchase(
+      item.rules.rules,
+      state.tiers,
+      { amountMinor: purchase.amountMinor, lines: purchase.lines, at: purchase.purchasedAt },
+      { tier: tierBefore, paidMember: member.paid },
+    );
+    const growth: PurchaseGrowth = {
+      eventId: newId(),
+      memberId: member.id,
+      partnerId,
+      eventRef: `purchase:${purchase.orderId}`,
+      amount: purchase.amountMinor,
+      occurredAt: purchase.purchasedAt,
+    };
+    const upgrade = addPurchaseGrowth(member, growth, state.tiers);
+    plan.growths.push(growth);
+    if (upgrade) plan.upgrades.push(upgrade);
+    const planned =
+      accrual.points > 0
+        ? planAccrual({
+            partnerId,
+            memberId: member.id,
+            points: accrual.points,
+            idempotencyKey: `purchase:${purchase.orderId}`,
+            // From the purchase, not from when the hub heard of it.
+            expiresAt: new Date(purchase.purchasedAt.getTime() + item.rules.policy.lifetimeMs),
+            metadata: {
+              orderId: purchase.orderId,
+              storeCode: purchase.storeCode,
+              amountMinor: purchase.amountMinor,
+            },
+          })
+        : undefined;
+    if (planned) plan.accruals.push(planned);
+    const answer: PurchaseAnswer = {
+      orderId: purchase.orderId,
+      memberId: member.id,
+      points: accrual.points,
+      entryId: planned?.entryId ?? null,
+      rule: accrual.explanation,
+      multipliers: accrual.multipliers,
+      capped: accrual.capped,
+      tier: member.tierCode,
+      tierChange: upgrade ? { from: tierBefore, to: upgrade.to.code } : null,
+    };
+    plan.purchases.push({
+      partnerId,
+      orderId: purchase.orderId,
+      memberId: member.id,
+      storeId: item.storeId,
+      amountMinor: purchase.amountMinor,
+      points: accrual.points,
+      entryId: answer.entryId,
+      purchasedAt: purchase.purchasedAt,
+      requestHash: item.purchaseHash,
+      answer: JSON.stringify(answer),
+    });
+    return { kind: 'fresh', answer };
+  }
+}
+
+/** An order booked in an earlier request: its first answer, if this is the same purchase. */
+function bookedBefore(
+  item: EarnItem,
+  booked: { request_hash: string | null; answer: string | null; member_id: string },
+): Decision {
+  if (booked.request_hash !== null && booked.request_hash !== item.purchaseHash)
+    return orderReused(item);
+  if (booked.answer === null)
+    return {
+      kind: 'refused',
+      error: new AppError('conflict', 'This order was booked before answers were kept.'),
+    };
+  return { kind: 'replayed', answer: JSON.parse(booked.answer) as PurchaseAnswer };
+}
+
+function orderReused(item: EarnItem): Decision {
+  return {
+    kind: 'refused',
+    error: new AppError(
+      'order_reused',
+      `Order ${item.purchase.orderId} was already reported with other details.`,
+    ),
+  };
+}
+
+/** Everything the batch decided, in its transaction; a race found here runs the batch again. */
+async function write(
+  deps: CounterDeps,
+  tx: Db,
+  items: EarnItem[],
+  plan: Plan,
+  shard: number,
+  now: Date,
+  settings: Awaited<ReturnType<typeof cachedMembershipSettings>>,
+): Promise<void> {
+  const claimed = await deps.ledger.appendAccruals(tx, plan.accruals, shard, now);
+  if (claimed.size !== plan.accruals.length) throw new BatchRaced();
+  const recorded = await writeEarnings(tx, plan.growths, plan.upgrades, now, settings);
+  if (recorded !== plan.growths.length) throw new BatchRaced();
+  if ((await insertPurchases(tx, plan.purchases)) !== plan.purchases.length) throw new BatchRaced();
+  const answers = items.flatMap((item, i) => {
+    const d = plan.decisions[i];
+    if (!item.key || d === undefined) return [];
+    if (d.kind === 'fresh' || d.kind === 'replayed')
+      return [{ ...item.key, response: answered(d.answer) }];
+    if (d.kind === 'refused' && keptRefusal(d.error))
+      return [{ ...item.key, response: item.key.refusal(d.error) }];
+    return [];
+  });
+  if ((await keepAnswers(tx, answers, now)) !== answers.length) throw new BatchRaced();
+}
+
+function keptRefusal(error: AppError): boolean {
+  return error.type !== 'idempotency_key_reused' && error.type !== 'idempotency_in_progress';
+}
+
+function settle(
+  decisions: Decision[],
+  decision: Decision,
+  item: EarnItem | undefined,
+): Settled<PurchaseOutcome> {
+  switch (decision.kind) {
+    case 'fresh':
+      return { value: { answer: decision.answer, replayed: false } };
+    case 'replayed':
+      return { value: { answer: decision.answer, replayed: true } };
+    case 'refused':
+      return { error: decision.error };
+    case 'kept':
+      return { error: new KeptAnswer(decision.response) };
+    case 'same-as': {
+      const first = decisions[decision.index];
+      if (first === undefined || first.kind === 'same-as')
+        return { error: new Error(`earn: no first decision for ${item?.purchase.orderId}`) };
+      const settled = settle(decisions, first, item);
+      return 'value' in settled ? { value: { ...settled.value, replayed: true } } : settled;
+    }
+  }
+}

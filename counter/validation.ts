@@ -1,0 +1,130 @@
+import {
+  AppError,
+  type FieldProblem,
+  isStorableText,
+  isStorableTime,
+  isUuid,
+} from '../platform/index.ts';
+
+/**
+ * Everything a till sends is checked here before anything is written, with the request's own
+ * field names: a value PostgreSQL would refuse must never reach a shared batch, where it would
+ * fail other callers' purchases beside it.
+ */
+
+/** How late a till may report a purchase (an offline till catching up), and how early. */
+export const purchaseAgeMaxMs = 30 * 24 * 60 * 60 * 1000;
+export const purchaseAheadMaxMs = 5 * 60 * 1000;
+/** The largest amount of one order, in minor units (10 billion CNY). */
+export const amountMinorMax = 1_000_000_000_000;
+export const pointsMax = 1_000_000_000;
+export const linesMax = 200;
+
+export type MemberRef = { memberId: string } | { customerId: string };
+
+export type PurchaseInput = {
+  orderId: string;
+  storeCode: string;
+  amountMinor: number;
+  lines?: { category: string; amountMinor: number }[];
+  purchasedAt: Date;
+  member: MemberRef;
+};
+
+export type RedemptionInput = {
+  payCode: string;
+  storeCode: string;
+  orderId: string;
+  orderAmountMinor: number;
+  points: number;
+};
+
+/** Collects every field problem of one request, then refuses once, naming them all. */
+class Checks {
+  readonly problems: FieldProblem[] = [];
+
+  text(field: string, value: unknown, maxLength: number): void {
+    if (typeof value !== 'string' || value.length < 1 || value.length > maxLength)
+      this.problems.push({ field, reason: `1 to ${maxLength} characters` });
+    else if (!isStorableText(value))
+      this.problems.push({ field, reason: 'must not contain NUL or unpaired surrogates' });
+  }
+
+  integer(field: string, value: unknown, min: number, max: number): void {
+    if (!Number.isSafeInteger(value) || (value as number) < min || (value as number) > max)
+      this.problems.push({ field, reason: `an integer from ${min} to ${max}` });
+  }
+
+  refuse(): void {
+    if (this.problems.length > 0)
+      throw new AppError('validation_failed', 'Some fields are not valid.', {
+        fields: this.problems,
+      });
+  }
+}
+
+export function checkMemberRef(checks: Checks, ref: MemberRef): void {
+  if ('customerId' in ref) checks.text('member.customerId', ref.customerId, 100);
+  else if (typeof ref.memberId !== 'string' || !isUuid(ref.memberId))
+    checks.problems.push({ field: 'member.memberId', reason: 'a member id (uuid)' });
+}
+
+/** A purchase as a till reports it, at the hub's `now`. */
+export function checkPurchase(input: PurchaseInput, now: Date): void {
+  const checks = new Checks();
+  checks.text('orderId', input.orderId, 100);
+  checks.text('storeCode', input.storeCode, 64);
+  checks.integer('amountMinor', input.amountMinor, 1, amountMinorMax);
+  if (input.lines !== undefined) {
+    if (input.lines.length > linesMax)
+      checks.problems.push({ field: 'lines', reason: `at most ${linesMax} lines` });
+    input.lines.slice(0, linesMax).forEach((line, i) => {
+      checks.text(`lines.${i}.category`, line.category, 64);
+      checks.integer(`lines.${i}.amountMinor`, line.amountMinor, 0, amountMinorMax);
+    });
+  }
+  const at = input.purchasedAt;
+  if (!(at instanceof Date) || !isStorableTime(at))
+    checks.problems.push({ field: 'purchasedAt', reason: 'not a valid time' });
+  else if (at.getTime() > now.getTime() + purchaseAheadMaxMs)
+    checks.problems.push({
+      field: 'purchasedAt',
+      reason: `more than ${purchaseAheadMaxMs / 60_000} minutes ahead of the hub's clock`,
+    });
+  else if (at.getTime() < now.getTime() - purchaseAgeMaxMs)
+    checks.problems.push({
+      field: 'purchasedAt',
+      reason: `more than ${purchaseAgeMaxMs / 86_400_000} days ago: too late to earn points`,
+    });
+  checkMemberRef(checks, input.member);
+  checks.refuse();
+}
+
+export function checkRedemption(input: RedemptionInput): void {
+  const checks = new Checks();
+  if (typeof input.payCode !== 'string' || !/^\d{18}$/.test(input.payCode))
+    checks.problems.push({ field: 'payCode', reason: 'the 18 digits the member shows' });
+  checks.text('storeCode', input.storeCode, 64);
+  checks.text('orderId', input.orderId, 100);
+  checks.integer('orderAmountMinor', input.orderAmountMinor, 1, amountMinorMax);
+  checks.integer('points', input.points, 1, pointsMax);
+  checks.refuse();
+}
+
+export function checkFields(
+  fields: Array<[field: string, value: unknown, kind: 'text' | 'points' | 'amount', max?: number]>,
+): void {
+  const checks = new Checks();
+  for (const [field, value, kind, max] of fields) {
+    if (kind === 'text') checks.text(field, value, max ?? 100);
+    else if (kind === 'points') checks.integer(field, value, 1, pointsMax);
+    else checks.integer(field, value, 1, amountMinorMax);
+  }
+  checks.refuse();
+}
+
+export function checkRef(ref: MemberRef): void {
+  const checks = new Checks();
+  checkMemberRef(checks, ref);
+  checks.refuse();
+}
