@@ -147,13 +147,20 @@ async function failingPayCode(session: string, memberId: string): Promise<void> 
   const res = await post('/v1/me/pay-codes', {}, session);
   expect(res.status).toBeGreaterThanOrEqual(500);
   await services.redis.del(current);
-  const [, keys] = await services.redis.scan(
-    '0',
-    'MATCH',
-    redisKey(hub.config, 'paycode', '*'),
-    'COUNT',
-    1000,
-  );
+  // Every page of the scan: the keys of other test files share this Redis.
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, page] = await services.redis.scan(
+      cursor,
+      'MATCH',
+      redisKey(hub.config, 'paycode', '*'),
+      'COUNT',
+      1000,
+    );
+    keys.push(...page);
+    cursor = next;
+  } while (cursor !== '0');
   for (const key of keys) secrets.set(`pay code ${key}`, key.split(':').at(-1) ?? '');
   expect(keys.length).toBeGreaterThan(0);
 }
