@@ -2,6 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { requestId } from 'hono/request-id';
 import { type Counter, createCounter } from '../counter/index.ts';
 import { createLedger, type ExtraPostings, type Ledger } from '../ledger/index.ts';
+import type { SignInCodeSender } from '../members/index.ts';
 import { AppError, type Services } from '../platform/index.ts';
 import { clearingPostings, defaultSettlementSettings } from '../settlement/index.ts';
 import { adminRoutes } from './admin/index.ts';
@@ -15,7 +16,13 @@ import { fieldsFromZod, onError, problemResponse } from './problem.ts';
 import { wellKnownRoutes } from './well-known.ts';
 
 /** The domain objects a process builds once and every request shares. */
-export type AppDomains = { ledger?: Ledger; clearing?: ExtraPostings; counter?: Counter };
+export type AppDomains = {
+  ledger?: Ledger;
+  clearing?: ExtraPostings;
+  counter?: Counter;
+  /** How sign-in codes reach members (an SMS/email gateway); see memberRoutes. */
+  signInSender?: SignInCodeSender;
+};
 
 /**
  * The whole HTTP surface of the hub. Routers per audience are mounted here, so this file reads
@@ -71,7 +78,7 @@ export function createApp(services: Services, domains: AppDomains = {}): OpenAPI
     description:
       'A detached JWS over the request, with Hub-Partner, Hub-Timestamp and Hub-Nonce: see docs/signing.md',
   });
-  app.route('/', memberRoutes());
+  app.route('/', memberRoutes({ demo: services.config.demo, signInSender: domains.signInSender }));
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

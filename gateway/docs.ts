@@ -60,6 +60,10 @@ const whenTheyHappen: Partial<Record<keyof typeof problemTypes, string>> = {
   payload_too_large: 'The request body is over the limit (1 MiB for partner calls).',
   rate_limited:
     "A limit was reached: a partner's requests per minute, invalid pay codes, sign-in codes asked for or wrong, or failed credentials from one address (see the README's Limits). Retry-After says when to try again.",
+  conflict:
+    "The request conflicts with what exists, e.g. a customer id linked to another member, or a phone or email that the member does not have (`errors` names it: a partner never adds or changes a member's contact).",
+  unavailable:
+    'A service the hub depends on is down; or, with `reason` `no_message_sender`, the hub runs outside demo mode without a sender for sign-in codes.',
 };
 
 function escapeHtml(text: string): string {

@@ -35,11 +35,13 @@ export {
   findMemberById,
   findMemberByPartnerCustomerId,
   findMemberByPhone,
+  findMemberForPartner,
   linkPartnerCustomer,
   type MemberDeps,
   type MemberLinkView,
   type MemberProfile,
   memberLinks,
+  type PartnerLookup,
   updateProfile,
 } from './members.ts';
 export {

@@ -3,6 +3,7 @@ import {
   AppError,
   type Db,
   isUniqueViolation,
+  isUuid,
   type MembersTable,
   newId,
   retryOnUniqueViolation,
@@ -82,6 +83,47 @@ export async function findMemberByEmail(db: Db, email: string): Promise<MemberPr
     .selectFrom('members')
     .selectAll()
     .where('email', '=', normal)
+    .executeTakeFirst();
+  return row && toProfile(row);
+}
+
+export type PartnerLookup = { customerId: string } | { phone: string } | { memberId: string };
+
+/**
+ * A member as one partner may find them: by its own customer id; or, by phone or alliance
+ * member id, only a member linked to this partner or who allows partner sharing. Anyone else
+ * is not found, exactly like an unknown phone, so a lookup does not tell who is a member.
+ */
+export async function findMemberForPartner(
+  db: Db,
+  partnerId: string,
+  lookup: PartnerLookup,
+): Promise<MemberProfile | undefined> {
+  if ('customerId' in lookup) {
+    return findMemberByPartnerCustomerId(db, partnerId, lookup.customerId);
+  }
+  let query = db.selectFrom('members as m').selectAll('m');
+  if ('phone' in lookup) {
+    const { phone } = parseContact({ phone: lookup.phone });
+    query = query.where('m.phone', '=', phone);
+  } else {
+    if (!isUuid(lookup.memberId)) return undefined;
+    query = query.where('m.id', '=', lookup.memberId);
+  }
+  const row = await query
+    .where((eb) =>
+      eb.or([
+        eb('m.consent_partner_sharing', '=', true),
+        eb.exists(
+          eb
+            .selectFrom('member_links as l')
+            .select('l.id')
+            .whereRef('l.member_id', '=', 'm.id')
+            .where('l.partner_id', '=', partnerId)
+            .where('l.unlinked_at', 'is', null),
+        ),
+      ]),
+    )
     .executeTakeFirst();
   return row && toProfile(row);
 }
@@ -190,7 +232,7 @@ export type EnrolAtPartnerResult = {
 /**
  * A partner enrols its customer: the member found by the partner's customer id, else by
  * contact (then linked), else a new member (linked). Safe to repeat: the same call again
- * finds the link and changes nothing.
+ * finds the link and changes nothing. An existing member's contacts are never changed.
  */
 export async function enrolAtPartner(
   deps: MemberDeps,
@@ -210,9 +252,11 @@ export async function enrolAtPartner(
             'This customer id is linked to another member than the contact.',
           );
         }
+        refuseNewContact(linked, contact);
         return { member: linked, created: false, linked: false };
       }
       if (byContact) {
+        refuseNewContact(byContact, contact);
         await insertLink(tx, deps, {
           memberId: byContact.id,
           partnerId: input.partnerId,
@@ -237,6 +281,26 @@ export async function enrolAtPartner(
       return { member: toProfile(row), created: true, linked: true };
     }),
   );
+}
+
+/**
+ * A partner finds an existing member by a contact, but never adds or changes one: a contact
+ * proves itself only by a sign-in code sent to it, and one a partner attached would let its
+ * holder sign in as the member. A contact the member does not have is refused, by name.
+ */
+function refuseNewContact(
+  member: { phone: string | null; email: string | null },
+  contact: Contact,
+): void {
+  const fields = (['phone', 'email'] as const)
+    .filter((field) => contact[field] !== null && contact[field] !== member[field])
+    .map((field) => ({
+      field,
+      reason: `not the member's ${field}: a partner cannot add or change a member's contact`,
+    }));
+  if (fields.length > 0) {
+    throw new AppError('conflict', "The member's contact differs from the one given.", { fields });
+  }
 }
 
 function checkCustomerId(value: string): string {

@@ -71,10 +71,16 @@ export type SignInMessage = {
   expiresAt: Date;
 };
 
-/** How codes reach people: an SMS or email gateway in production, the outbox in development. */
+/**
+ * How codes reach people: an SMS or email gateway that the operator plugs in, or in demo mode
+ * the outbox. Without one, sign-in refuses rather than keep codes anywhere readable.
+ */
 export type SignInCodeSender = { send(message: SignInMessage): Promise<void> };
 
-/** The development sender: every message lands in the member_outbox table for the demo. */
+/**
+ * The demo's sender: every message lands in the member_outbox table, which
+ * /v1/dev/member-outbox shows. Only for demo mode (HUB_DEMO=1), which runs on loopback only.
+ */
 export function outboxSender(deps: MemberDeps): SignInCodeSender {
   return {
     send: async (message) => {
@@ -163,11 +169,19 @@ function hashCode(salt: string, code: string): string {
  */
 export async function requestSignInCode(
   deps: RedisDeps,
-  sender: SignInCodeSender,
+  sender: SignInCodeSender | undefined,
   input: ContactInput,
   caller: SignInCaller,
 ): Promise<{ sentTo: string; channel: 'sms' | 'email'; expiresAt: Date }> {
   const contact = oneContact(input);
+  // Refused before the limits count and before any code exists: nothing is spent or kept.
+  if (!sender) {
+    throw new AppError(
+      'unavailable',
+      'No message sender is configured: sign-in codes cannot be sent.',
+      { extra: { reason: 'no_message_sender' } },
+    );
+  }
   const limits: Limit[] = [
     { policy: codesPerContact, subject: contactKey(contact.value) },
     { policy: codesPerAddress, subject: caller.clientAddress },

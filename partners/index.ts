@@ -20,9 +20,11 @@ export {
   announcePartnerChange,
   listenForPartnerChanges,
   type PartnerChangeListener,
+  publishPartnerChange,
 } from './key-changes.ts';
 export {
   type KeyAlgorithm,
+  keyCacheTtlMs,
   listPartnerKeys,
   type PublicJwk,
   PublicJwkSchema,

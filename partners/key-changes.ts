@@ -9,8 +9,8 @@ import { invalidateCounterRules } from './rule-store.ts';
  * copy within keyCacheTtlMs, so that stays the guaranteed bound.
  */
 
-function channel(services: Services): string {
-  return redisKey(services.config, 'partner-changed');
+function channel(deps: Pick<Services, 'config'>): string {
+  return redisKey(deps.config, 'partner-changed');
 }
 
 /** Drops this process's copies of what a partner change may touch: keys, status and rules. */
@@ -19,10 +19,21 @@ function forgetPartner(services: Services, partnerId: string): void {
   invalidateCounterRules(services.db, partnerId);
 }
 
+/**
+ * Tells the running gateways only, and throws when Redis cannot be told: for a process with
+ * no cache of its own, such as the operator's CLI, which says so to the operator.
+ */
+export async function publishPartnerChange(
+  deps: Pick<Services, 'config' | 'redis'>,
+  partnerId: string,
+): Promise<void> {
+  await deps.redis.publish(channel(deps), partnerId);
+}
+
 export async function announcePartnerChange(services: Services, partnerId: string): Promise<void> {
   forgetPartner(services, partnerId);
   try {
-    await services.redis.publish(channel(services), partnerId);
+    await publishPartnerChange(services, partnerId);
   } catch (error) {
     services.logger.warn({ err: error, partnerId }, 'partner change not announced; caches expire');
   }

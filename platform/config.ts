@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /** The whole configuration of a hub process, read once from the environment at start-up. */
@@ -23,6 +24,7 @@ const EnvSchema = z.object({
     .regex(/^[a-z0-9:-]{1,80}$/)
     .optional(),
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(5).default(0),
+  HUB_DEMO: z.enum(['0', '1'], { error: 'must be 0 or 1' }).default('0'),
 });
 
 export type Config = {
@@ -43,7 +45,21 @@ export type Config = {
    * ignored and the client is the socket's peer, since anyone can write the header.
    */
   trustProxyHops: number;
+  /**
+   * Demo mode (HUB_DEMO=1, loopback only): sign-in codes land in the member_outbox table and
+   * /v1/dev/member-outbox shows them. Off, codes go only through a configured sender.
+   */
+  demo: boolean;
 };
+
+/**
+ * Demo mode shows every member's sign-in code at /v1/dev/member-outbox, so it is only allowed
+ * where nobody but this machine can reach the gateway.
+ */
+function isLoopback(host: string): boolean {
+  if (host === 'localhost' || host === '::1') return true;
+  return isIP(host) === 4 && host.startsWith('127.');
+}
 
 /** Thrown when the environment does not describe a runnable hub; its message is one line. */
 export class ConfigError extends Error {
@@ -62,6 +78,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   }
   const e = parsed.data;
+  if (e.HUB_DEMO === '1' && !isLoopback(e.HOST)) {
+    throw new ConfigError(
+      `invalid configuration: HUB_DEMO needs HOST on loopback (127.0.0.1, ::1 or localhost), not ${e.HOST}: demo mode shows every sign-in code`,
+    );
+  }
   return {
     env: e.NODE_ENV,
     host: e.HOST,
@@ -75,5 +96,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     publicUrl: e.PUBLIC_URL ?? `http://${e.HOST}:${e.PORT}`,
     killPoint: e.NODE_ENV === 'test' ? e.HUB_KILL_POINT : undefined,
     trustProxyHops: e.TRUST_PROXY_HOPS,
+    demo: e.HUB_DEMO === '1',
   };
 }

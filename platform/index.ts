@@ -68,7 +68,7 @@ export {
   sumAmounts,
 } from './money.ts';
 export { redisKey } from './queues.ts';
-export { connectRedis } from './redis.ts';
+export { connectRedis, openRedis } from './redis.ts';
 export {
   checkReadiness,
   openServices,

@@ -1,17 +1,20 @@
-import { type Db, isAppError, loadConfig, openDatabase } from '../platform/index.ts';
+import { type Config, type Db, isAppError, loadConfig, openDatabase } from '../platform/index.ts';
 
 /**
  * What the operator CLIs share: one database handle for the command, and failures printed as
  * one line (an AppError's detail and its fields) with a non-zero exit.
  */
-export async function runCli(name: string, command: (db: Db) => Promise<void>): Promise<void> {
+export async function runCli(
+  name: string,
+  command: (db: Db, config: Config) => Promise<void>,
+): Promise<void> {
   const config = loadConfig();
   const { db, close } = openDatabase(config.databaseUrl, {
     poolMax: 2,
     appName: `alliance-hub-${name}`,
   });
   try {
-    await command(db);
+    await command(db, config);
   } catch (error) {
     console.error(`${name}: ${oneLine(error)}`);
     process.exitCode = 1;

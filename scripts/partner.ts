@@ -10,15 +10,17 @@ import { parseArgs } from 'node:util';
 import type { z } from 'zod';
 import {
   addStore,
+  keyCacheTtlMs,
   listPartners,
   NewStoreSchema,
   OnboardPartnerSchema,
   onboardPartner,
   PublicJwkSchema,
+  publishPartnerChange,
   registerPartnerKey,
   revokePartnerKey,
 } from '../partners/index.ts';
-import { AppError, type Db } from '../platform/index.ts';
+import { AppError, type Config, connectRedis, type Db, openRedis } from '../platform/index.ts';
 import { runCli, UsageError } from './cli.ts';
 
 const { positionals, values } = parseArgs({
@@ -54,7 +56,28 @@ async function partnerIdByCode(db: Db): Promise<string> {
   return row.id;
 }
 
-const commands: Record<string, (db: Db) => Promise<void>> = {
+/**
+ * Tells running gateways that a partner's keys changed, so that a revoked key is refused at
+ * once rather than when their cached copy expires. The change itself is already committed:
+ * a failure here is said, not fatal.
+ */
+async function announce(config: Config, partnerId: string, what: string): Promise<void> {
+  const redis = openRedis(config.redisUrl, 'commands');
+  try {
+    await connectRedis(redis);
+    await publishPartnerChange({ config, redis }, partnerId);
+    console.log(`partner: running gateways were told at once (${what})`);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    console.error(
+      `partner: running gateways could not be told (${reason}); they see it within ${keyCacheTtlMs / 1000} s`,
+    );
+  } finally {
+    redis.disconnect();
+  }
+}
+
+const commands: Record<string, (db: Db, config: Config) => Promise<void>> = {
   onboard: async (db) => {
     const input = parse(OnboardPartnerSchema, {
       code: values.code,
@@ -74,17 +97,19 @@ const commands: Record<string, (db: Db) => Promise<void>> = {
     const store = await addStore(db, await partnerIdByCode(db), input);
     console.log(`partner: store ${store.code} has id ${store.id}`);
   },
-  'add-key': async (db) => {
+  'add-key': async (db, config) => {
     const jwk = parse(PublicJwkSchema, JSON.parse(values.jwk ?? 'null'));
-    const key = await registerPartnerKey(db, await partnerIdByCode(db), jwk);
+    const partnerId = await partnerIdByCode(db);
+    const key = await registerPartnerKey(db, partnerId, jwk);
     console.log(`partner: key ${key.kid} (${key.alg}) is active`);
+    await announce(config, partnerId, `key ${key.kid} added`);
   },
-  'revoke-key': async (db) => {
+  'revoke-key': async (db, config) => {
     if (!values.kid) throw new UsageError('--kid is required');
-    const key = await revokePartnerKey(db, await partnerIdByCode(db), values.kid, new Date());
-    console.log(
-      `partner: key ${key.kid} is ${key.status} (running gateways refuse it within 15 s)`,
-    );
+    const partnerId = await partnerIdByCode(db);
+    const key = await revokePartnerKey(db, partnerId, values.kid, new Date());
+    console.log(`partner: key ${key.kid} is ${key.status}`);
+    await announce(config, partnerId, `key ${key.kid} revoked`);
   },
   list: async (db) => {
     for (const p of await listPartners(db, { limit: 200 })) {
@@ -93,8 +118,8 @@ const commands: Record<string, (db: Db) => Promise<void>> = {
   },
 };
 
-await runCli('partner', async (db) => {
+await runCli('partner', async (db, config) => {
   const command = commands[positionals[0] ?? ''];
   if (!command) throw new UsageError(`use ${Object.keys(commands).join(', ')}`);
-  await command(db);
+  await command(db, config);
 });

@@ -13,10 +13,12 @@ cat <<TEXT
     readiness        http://127.0.0.1:$port/readyz
     API reference    http://127.0.0.1:$port/docs          (document: /openapi.json)
     hub public keys  http://127.0.0.1:$port/.well-known/jwks.json
-    member sign-in   codes for the demo members (+8613800000001 .. 04) land in
+    member sign-in   demo mode: codes for the demo members (+8613800000001 .. 04) land in
                      http://127.0.0.1:$port/v1/dev/member-outbox  (README: "The member API in the demo")
     operator         npm run staff -- create --name you --role admin   (then /v1/admin/*)
   Stop it with Ctrl-C; stop the databases with: npm run services:stop
 
 TEXT
-exec node "${env_args[@]}" main.ts all
+# Demo mode: sign-in codes land in the outbox that /v1/dev/member-outbox shows. The hub refuses
+# it unless HOST is loopback, so this demo never shows codes to another machine.
+HUB_DEMO=1 exec node "${env_args[@]}" main.ts all

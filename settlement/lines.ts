@@ -59,11 +59,22 @@ export const csvHeader =
   'line,booked_at,entry_id,kind,role,counterparty_id,order_id,points,value_minor,fee_minor';
 
 /**
+ * The order id as a CSV cell. It is the partner's text, and finance opens statements in a
+ * spreadsheet: a cell starting with = + - @, tab or CR would run as a formula, so it gets a
+ * leading ' and is quoted (OWASP's CSV injection advice); any cell holding a comma, quote or
+ * line break is quoted, quotes doubled. Numbers and hub-made columns need neither.
+ */
+const orderIdCell = sql<string>`CASE
+  WHEN l.order_id IS NULL THEN ''
+  WHEN l.order_id ~ '^[=+@\t\r-]' THEN '"''' || replace(l.order_id, '"', '""') || '"'
+  WHEN l.order_id ~ '[",\r\n]' THEN '"' || replace(l.order_id, '"', '""') || '"'
+  ELSE l.order_id END`;
+
+/**
  * One statement line as CSV text, built by PostgreSQL so that the stored digest and the served
- * file come from the same expression. Times are UTC ISO 8601 with milliseconds; the order id is
- * quoted when it holds a comma, quote or line break.
+ * file come from the same expression: the digest is over these escaped bytes. Times are UTC
+ * ISO 8601 with milliseconds.
  */
 export const csvLine = sql<string>`concat_ws(',', l.line_no, to_char(l.booked_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-  l.entry_id, l.kind, l.role, coalesce(l.counterparty_id::text, ''),
-  CASE WHEN l.order_id ~ '[",\r\n]' THEN '"' || replace(l.order_id, '"', '""') || '"' ELSE coalesce(l.order_id, '') END,
+  l.entry_id, l.kind, l.role, coalesce(l.counterparty_id::text, ''), ${orderIdCell},
   l.points, l.value_minor, l.fee_minor)`;

@@ -1,6 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { outboxSender, type SignInCodeSender } from '../../members/index.ts';
-import type { Services } from '../../platform/index.ts';
 import { memberSession } from './auth.ts';
 import { registerBenefits } from './benefits.ts';
 import type { MemberEnv } from './context.ts';
@@ -15,14 +14,16 @@ export type { MemberEnv } from './context.ts';
 
 export type MemberRoutesOptions = {
   /**
-   * How sign-in codes reach members. The default writes them to the member_outbox table,
-   * which is right for development and the demo; production passes an SMS/email gateway.
+   * How sign-in codes reach members: the operator's SMS/email gateway. Without one, demo mode
+   * writes them to the member_outbox table, and otherwise a code request answers 503.
    */
-  senderFor?: (services: Services) => SignInCodeSender;
+  signInSender?: SignInCodeSender;
+  /** Demo mode (HUB_DEMO=1): the outbox sender and /v1/dev/member-outbox exist. */
+  demo: boolean;
 };
 
 /** The member API: sign-in, and /v1/me for the signed-in member's own data only. */
-export function memberRoutes(options: MemberRoutesOptions = {}): OpenAPIHono<MemberEnv> {
+export function memberRoutes(options: MemberRoutesOptions): OpenAPIHono<MemberEnv> {
   // Bad input is answered by the app's defaultHook, which mounted routers inherit.
   const app = new OpenAPIHono<MemberEnv>();
   app.openAPIRegistry.registerComponent('securitySchemes', 'memberSession', {
@@ -34,11 +35,13 @@ export function memberRoutes(options: MemberRoutesOptions = {}): OpenAPIHono<Mem
   app.use('/v1/me', memberSession);
   app.use('/v1/me/*', memberSession);
 
-  registerSignIn(app, options.senderFor ?? ((services) => outboxSender(services)));
+  const { signInSender, demo } = options;
+  registerSignIn(app, (services) => signInSender ?? (demo ? outboxSender(services) : undefined));
   registerMe(app);
   registerPaid(app);
   registerBenefits(app);
   registerPayCodes(app);
-  registerDevOutbox(app);
+  // Outside demo mode the route does not exist: 404 like any unknown path, absent from the document.
+  if (demo) registerDevOutbox(app);
   return app;
 }

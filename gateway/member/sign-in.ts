@@ -29,6 +29,7 @@ export const requestCodeRoute = createRoute({
     },
     400: problem('The contact is not valid'),
     429: problem('Too many codes asked for this contact, or from this address; see Retry-After'),
+    503: problem('No message sender is configured (reason no_message_sender)'),
   },
 });
 
@@ -86,7 +87,7 @@ export const createSessionRoute = createRoute({
 
 export function registerSignIn(
   app: OpenAPIHono<MemberEnv>,
-  senderFor: (services: Services) => SignInCodeSender,
+  senderFor: (services: Services) => SignInCodeSender | undefined,
 ): void {
   app.openapi(requestCodeRoute, async (c) => {
     const services = c.get('services');

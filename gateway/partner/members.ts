@@ -2,8 +2,7 @@ import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import {
   enrolAtPartner,
   findMemberById,
-  findMemberByPartnerCustomerId,
-  findMemberByPhone,
+  findMemberForPartner,
   linkPartnerCustomer,
   type MemberProfile,
   memberLinks,
@@ -41,7 +40,7 @@ const enrolRoute = createRoute({
   tags: ['partner: members'],
   summary: 'Find or enrol a member at the counter, linked to your customer id',
   description:
-    'Finds the member by your customer id, else by phone or email, else enrols a new member; links your customer id. Calling it again changes nothing.',
+    "Finds the member by your customer id, else by phone or email, else enrols a new member; links your customer id. Calling it again changes nothing. An existing member's phone and email are never added or changed: a contact the member does not have is refused (409, naming the field).",
   security: [{ partnerSignature: [] }],
   middleware: [leaseIdempotency] as const,
   request: {
@@ -75,6 +74,8 @@ const findRoute = createRoute({
   path: '/members',
   tags: ['partner: members'],
   summary: 'Find a member by your customer id, phone or alliance member id',
+  description:
+    'By phone or member id, only a member linked to you or who allows partner sharing is found; anyone else is 404, exactly like an unknown phone.',
   security: [{ partnerSignature: [] }],
   request: {
     query: z.object({
@@ -143,11 +144,12 @@ export function register(app: OpenAPIHono<PartnerEnv>): void {
         'Give exactly one of customerId, phone or memberId.',
         { fields: [{ field: 'query', reason: 'exactly one of customerId, phone, memberId' }] },
       );
-    const member = q.customerId
-      ? await findMemberByPartnerCustomerId(db, c.get('partner').id, q.customerId)
+    const lookup = q.customerId
+      ? { customerId: q.customerId }
       : q.phone
-        ? await findMemberByPhone(db, q.phone)
-        : await findMemberById(db, q.memberId ?? '');
+        ? { phone: q.phone }
+        : { memberId: q.memberId ?? '' };
+    const member = await findMemberForPartner(db, c.get('partner').id, lookup);
     if (!member) throw new AppError('not_found', 'No such member.');
     return c.json(await view(c.get('services').db, c.get('partner').id, member), 200);
   });

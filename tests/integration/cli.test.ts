@@ -3,20 +3,48 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../gateway/index.ts';
+import { listenForPartnerChanges, type PartnerChangeListener } from '../../partners/index.ts';
+import { openServices, type Services } from '../../platform/index.ts';
 import { createTestHub, type TestHub } from '../support/hub.ts';
-import { newKeyPair } from '../support/partners.ts';
+import { newKeyPair, newTestPartner, signedFetch } from '../support/partners.ts';
 
 const run = promisify(execFile);
 const script = (name: string) =>
   fileURLToPath(new URL(`../../scripts/${name}.ts`, import.meta.url));
 
+/** A running gateway process of its own: its key cache, told of changes over Redis. */
 let hub: TestHub;
+let gateway: Services;
+let listener: PartnerChangeListener;
+const heard: string[] = [];
+let onHeard: () => void = () => {};
 beforeAll(async () => {
   hub = await createTestHub();
+  gateway = await openServices(hub.config, { logger: hub.services.logger });
+  listener = await listenForPartnerChanges(gateway, (partnerId) => {
+    heard.push(partnerId);
+    onHeard();
+  });
 });
 afterAll(async () => {
+  await listener.close();
+  await gateway.close();
   await hub.close();
 });
+
+/** Resolves when the gateway hears of a change to the partner; fails well before its cache expires. */
+function hearOf(partnerId: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the gateway was not told')), 5_000);
+    onHeard = () => {
+      if (heard.includes(partnerId)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    onHeard();
+  });
+}
 
 async function cli(
   name: string,
@@ -26,6 +54,7 @@ async function cli(
     PATH: process.env.PATH ?? '',
     DATABASE_URL: hub.config.databaseUrl,
     REDIS_URL: hub.config.redisUrl,
+    REDIS_KEY_PREFIX: hub.config.redisKeyPrefix,
   };
   try {
     const { stdout, stderr } = await run(process.execPath, [script(name), ...args], { env });
@@ -76,9 +105,33 @@ describe('operator CLIs', () => {
       '--jwk',
       JSON.stringify(publicJwk),
     ]);
-    expect(added.stdout).toBe('partner: key pos-1 (EdDSA) is active\n');
+    expect(added.stdout).toBe(
+      'partner: key pos-1 (EdDSA) is active\npartner: running gateways were told at once (key pos-1 added)\n',
+    );
     const bad = await cli('partner', ['onboard', '--code', 'X']);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/^partner: invalid input \(code .*\)\n$/);
+  });
+
+  it("revokes a key that a running gateway's cache drops at once", async () => {
+    const { partner, key } = await newTestPartner(hub);
+    const app = createApp(gateway);
+    const me = () => signedFetch(hub, app, key, { method: 'GET', path: '/v1/partner/me' });
+    expect((await me()).status).toBe(200); // the gateway now holds the key in memory
+
+    const told = hearOf(partner.id);
+    const revoked = await cli('partner', [
+      'revoke-key',
+      '--partner',
+      partner.code,
+      '--kid',
+      key.kid,
+    ]);
+    expect([revoked.code, revoked.stdout]).toEqual([
+      0,
+      `partner: key ${key.kid} is revoked\npartner: running gateways were told at once (key ${key.kid} revoked)\n`,
+    ]);
+    await told;
+    expect((await me()).status).toBe(401);
   });
 });

@@ -3,7 +3,7 @@ import { createApp } from '../../gateway/index.ts';
 import { createPaidPlan, dropPayCode, publishBenefit, readPayCode } from '../../members/index.ts';
 import { manualClock } from '../../platform/index.ts';
 import { createTestHub, type TestHub } from '../support/hub.ts';
-import { createMember, createPartner, recordPurchase } from '../support/members.ts';
+import { createMember, createPartner, memberPost, recordPurchase } from '../support/members.ts';
 
 const clock = manualClock(new Date('2026-08-01T03:00:00Z'));
 let hub: TestHub;
@@ -11,7 +11,8 @@ let app: ReturnType<typeof createApp>;
 let tea: string;
 
 beforeAll(async () => {
-  hub = await createTestHub({ clock });
+  // The member's side is read through the demo outbox, as the README's demo does.
+  hub = await createTestHub({ clock, env: { HUB_DEMO: '1' } });
   app = createApp(hub.services);
   tea = await createPartner(hub.services.db, 'tea');
   await createPaidPlan(hub.services.db, { code: 'super', name: 'Super', feeMinor: 88800 });
@@ -37,14 +38,7 @@ afterAll(async () => {
 });
 
 function post(path: string, body: unknown, token?: string) {
-  return app.request(path, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: JSON.stringify(body),
-  });
+  return memberPost(app, path, body, token);
 }
 
 function get(path: string, token?: string) {

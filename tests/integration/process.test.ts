@@ -20,6 +20,20 @@ describe('start-up with bad configuration', () => {
     );
   });
 
+  it('refuses demo mode when the gateway would listen beyond loopback', async () => {
+    const { exit } = startHub({
+      DATABASE_URL: hub.config.databaseUrl,
+      REDIS_URL: hub.config.redisUrl,
+      HUB_DEMO: '1',
+      HOST: '0.0.0.0',
+    });
+    const result = await exit;
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      'alliance-hub: invalid configuration: HUB_DEMO needs HOST on loopback (127.0.0.1, ::1 or localhost), not 0.0.0.0: demo mode shows every sign-in code',
+    ]);
+  });
+
   it('stops with one line naming an unreachable Redis', async () => {
     const { exit } = startHub({
       DATABASE_URL: hub.config.databaseUrl,

@@ -63,3 +63,15 @@ export async function benefitIdsMemberSees(
   if (res.status !== 200) throw new Error(`GET /v1/me/benefits answered ${res.status}`);
   return ((await res.json()) as { benefits: { id: string }[] }).benefits.map((b) => b.id);
 }
+
+/** Calls the app as a member's app does: JSON bodies, the session (if any) as a bearer token. */
+export function memberPost(app: TestApp, path: string, body: unknown, token?: string) {
+  return app.request(path, {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: JSON.stringify(body),
+  });
+}

@@ -28,6 +28,18 @@ describe('config', () => {
     expect(() => loadConfig({ ...valid, PORT: 'eighty' })).toThrow(/^invalid configuration: PORT /);
   });
 
+  it('allows demo mode only on loopback, refusing it elsewhere in one line', () => {
+    expect(loadConfig(valid).demo).toBe(false);
+    expect(loadConfig({ ...valid, HUB_DEMO: '1' }).demo).toBe(true);
+    expect(loadConfig({ ...valid, HUB_DEMO: '1', HOST: '::1' }).demo).toBe(true);
+    expect(() => loadConfig({ ...valid, HUB_DEMO: '1', HOST: '0.0.0.0' })).toThrow(
+      'invalid configuration: HUB_DEMO needs HOST on loopback (127.0.0.1, ::1 or localhost), not 0.0.0.0: demo mode shows every sign-in code',
+    );
+    expect(() => loadConfig({ ...valid, HUB_DEMO: 'yes' })).toThrow(
+      'invalid configuration: HUB_DEMO must be 0 or 1',
+    );
+  });
+
   it('throws a ConfigError, which start-up prints without a stack trace', () => {
     try {
       loadConfig({});
