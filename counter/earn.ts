@@ -12,6 +12,7 @@ import {
   type EarningMember,
   lockMembersForEarning,
   membersByCustomerIds,
+  membersVisibleTo,
   type PurchaseGrowth,
   type Upgrade,
   writeEarnings,
@@ -166,10 +167,21 @@ async function writeEarnBatch(
           : [],
       ),
     );
-    const memberIdOf = (i: EarnItem) =>
-      'customerId' in i.purchase.member
-        ? byCustomer.get(`${i.partnerId} ${i.purchase.member.customerId}`)
-        : i.purchase.member.memberId;
+    const visible = await membersVisibleTo(
+      tx,
+      items.flatMap((i) =>
+        'memberId' in i.purchase.member
+          ? [{ partnerId: i.partnerId, memberId: i.purchase.member.memberId }]
+          : [],
+      ),
+    );
+    const memberIdOf = (i: EarnItem) => {
+      if ('customerId' in i.purchase.member)
+        return byCustomer.get(`${i.partnerId} ${i.purchase.member.customerId}`);
+      const { memberId } = i.purchase.member;
+      // A member the partner may not see is answered as one that does not exist.
+      return visible.has(`${i.partnerId} ${memberId}`) ? memberId : undefined;
+    };
     const members = await lockMembersForEarning(
       tx,
       items.flatMap((i) => memberIdOf(i) ?? []),

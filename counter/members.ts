@@ -1,8 +1,4 @@
-import {
-  findMemberById,
-  findMemberByPartnerCustomerId,
-  type MemberProfile,
-} from '../members/index.ts';
+import { findMemberForPartner, type MemberProfile } from '../members/index.ts';
 import { AppError, type Db } from '../platform/index.ts';
 import { checkRef, type MemberRef } from './validation.ts';
 
@@ -13,10 +9,8 @@ export async function resolveMember(
   ref: MemberRef,
 ): Promise<MemberProfile> {
   checkRef(ref);
-  const member =
-    'customerId' in ref
-      ? await findMemberByPartnerCustomerId(db, partnerId, ref.customerId)
-      : await findMemberById(db, ref.memberId);
+  // By member id, only a member linked to the partner or sharing with partners.
+  const member = await findMemberForPartner(db, partnerId, ref);
   if (!member) throw new AppError('not_found', 'No such member.');
   if (member.status !== 'active') throw new AppError('business_rule', 'The membership is closed.');
   return member;

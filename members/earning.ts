@@ -39,6 +39,27 @@ export async function membersByCustomerIds(
 }
 
 /**
+ * Which of the members named by id each partner may see (linked to it, or sharing with
+ * partners: the rule of findMemberForPartner), keyed `${partnerId} ${memberId}`. A purchase's
+ * answer tells the member's tier, so a partner earns for the members it may see only.
+ */
+export async function membersVisibleTo(
+  db: Db,
+  refs: Array<{ partnerId: string; memberId: string }>,
+): Promise<Set<string>> {
+  if (refs.length === 0) return new Set();
+  const { rows } = await sql<{ partner_id: string; member_id: string }>`
+    SELECT w.partner_id, w.member_id
+    FROM unnest(${refs.map((r) => r.partnerId)}::uuid[], ${refs.map((r) => r.memberId)}::uuid[])
+      AS w(partner_id, member_id)
+    JOIN members m ON m.id = w.member_id
+    WHERE m.consent_partner_sharing OR EXISTS (
+      SELECT 1 FROM member_links l WHERE l.member_id = w.member_id AND l.partner_id = w.partner_id
+        AND l.unlinked_at IS NULL)`.execute(db);
+  return new Set(rows.map((r) => `${r.partner_id} ${r.member_id}`));
+}
+
+/**
  * Locks the members' rows (in id order, the order every transaction locks members in, before
  * any ledger account) and reads their state as of `now`. Unknown ids are left out.
  */

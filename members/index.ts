@@ -18,6 +18,7 @@ export {
   type EarningMember,
   lockMembersForEarning,
   membersByCustomerIds,
+  membersVisibleTo,
   type PurchaseGrowth,
   type Upgrade,
   writeEarnings,

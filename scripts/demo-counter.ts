@@ -6,7 +6,7 @@
 import { createCounter } from '../counter/index.ts';
 import type { Domains } from '../domains.ts';
 import { createLedger } from '../ledger/index.ts';
-import { findMemberByPhone, issuePayCode } from '../members/index.ts';
+import { enrolAtPartner, findMemberByPhone, issuePayCode, memberLinks } from '../members/index.ts';
 import type { Services } from '../platform/index.ts';
 
 const demoPurchases = [
@@ -80,12 +80,23 @@ export async function seedDemoCounter(live: Services, domains: Domains): Promise
       .where('order_id', '=', p.orderId)
       .executeTakeFirst();
     if (seen) continue;
+    // At the till the member gives their phone: the partner links its customer id (the step a
+    // partner may take without the member's consent to share), then earns for that customer.
+    const [link] = await memberLinks(services.db, member.id, partner);
+    const customerId = link?.partnerCustomerId ?? `DEMO-${p.partner}-${p.phone.slice(-2)}`;
+    if (!link) {
+      await enrolAtPartner(services, {
+        partnerId: partner,
+        partnerCustomerId: customerId,
+        phone: p.phone,
+      });
+    }
     await counter.earn(partner, {
       orderId: p.orderId,
       storeCode: p.store,
       amountMinor: p.amountMinor,
       purchasedAt: services.clock.now(),
-      member: { memberId: member.id },
+      member: { customerId },
     });
   }
   for (const r of demoRedemptions) {

@@ -146,6 +146,11 @@ describe('partner benefits: errors', () => {
 
   it('refuses another brand’s benefit at this counter, and an unknown member', async () => {
     const benefit = await publish(alice);
+    // Bob sees the member once it is his customer too (a member Bob may not see is a 404).
+    const linked = await post(bob, `/v1/partner/members/${member(1).memberId}/link`, {
+      customerId: uniqueCode('bob'),
+    });
+    expect(linked.status).toBe(200);
     const atBob = await use(bob, {
       member: { memberId: member(1).memberId },
       benefitId: benefit.id,
