@@ -56,6 +56,8 @@ const whenTheyHappen: Partial<Record<keyof typeof problemTypes, string>> = {
   idempotency_key_reused:
     'This Idempotency-Key was already used with another method, path or body.',
   payload_too_large: 'The request body is over the limit (1 MiB for partner calls).',
+  unsupported_media_type:
+    'The request has a body without a Content-Type, or with one the endpoint does not take: JSON endpoints take application/json (or application/*+json), reconciliation files text/csv.',
   rate_limited: 'The partner is over its requests per minute; Retry-After says when to try again.',
 };
 
