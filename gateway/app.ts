@@ -27,13 +27,12 @@ export function createApp(services: Services, domains: AppDomains = {}): OpenAPI
   const clearing = domains.clearing ?? clearingPostings(defaultSettlementSettings);
   const counter = { services, ledger, clearing };
   const app = new OpenAPIHono<HubEnv>({
-    defaultHook: (result, c) => {
+    // Thrown, not answered: the request never reached its use case, and the layers around
+    // the handler (idempotency) can tell a refusal of input from the use case's own answer.
+    defaultHook: (result) => {
       if (!result.success) {
         const fields = fieldsFromZod(result.error, result.target);
-        return problemResponse(
-          c,
-          new AppError('validation_failed', 'Some fields are not valid.', { fields }),
-        );
+        throw new AppError('validation_failed', 'Some fields are not valid.', { fields });
       }
     },
   });

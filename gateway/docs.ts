@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Hono } from 'hono';
 import { problemTypes } from '../platform/index.ts';
 import type { HubEnv } from './context.ts';
+import { jsonDepthMax } from './input.ts';
 
 /**
  * The API reference at /docs: Swagger UI rendering /openapi.json, its scripts and styles
@@ -44,7 +45,9 @@ Error types: <a href="/docs/problems">problems</a>. The document itself: <a href
 
 const whenTheyHappen: Partial<Record<keyof typeof problemTypes, string>> = {
   validation_failed:
-    'The input failed validation; `errors` lists each field and why. Nothing changed.',
+    'The input failed validation; `errors` lists each field and why (`(body)` for a body that is empty or not valid JSON, `query.<name>` and `param.<name>` for parameters). ' +
+    'Every string, key and parameter is refused if it holds a control character other than tab, line feed and carriage return (U+0000-U+001F, U+007F-U+009F) or a lone surrogate, ' +
+    `and a JSON body nested deeper than ${jsonDepthMax} levels is refused. Nothing changed.`,
   idempotency_key_missing: 'A partner POST came without an Idempotency-Key header.',
   unauthenticated: 'No credentials: no staff token, or no signature headers on a partner call.',
   signature_invalid:

@@ -1,7 +1,8 @@
-import { OpenAPIHono } from '@hono/zod-openapi';
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { PartnerEnv } from '../context.ts';
 import { idempotency } from '../idempotency.ts';
 import { partnerAuth } from '../partner-auth.ts';
+import { hubRouter } from '../router.ts';
 import * as accruals from './accruals.ts';
 import * as addStore from './add-store.ts';
 import * as benefits from './benefits.ts';
@@ -21,7 +22,7 @@ import * as statements from './statements.ts';
  * none of that itself.
  */
 export function signedRouter(): OpenAPIHono<PartnerEnv> {
-  const app = new OpenAPIHono<PartnerEnv>();
+  const app = hubRouter<PartnerEnv>();
   app.use('*', ...partnerAuth, idempotency);
   return app;
 }
