@@ -4,6 +4,7 @@ import { createLedger, type ExtraPostings, type Ledger } from '../ledger/index.t
 import { AppError, type Services } from '../platform/index.ts';
 import { clearingPostings, defaultSettlementSettings } from '../settlement/index.ts';
 import { adminRoutes } from './admin/index.ts';
+import { limitBody } from './body.ts';
 import type { HubEnv } from './context.ts';
 import { docsRoutes } from './docs.ts';
 import { financeRoutes } from './finance/index.ts';
@@ -45,6 +46,8 @@ export function createApp(services: Services, domains: AppDomains = {}): OpenAPI
     c.set('logger', services.logger.child({ requestId: c.get('requestId') }));
     await next();
   });
+  // Before any router reads a byte: every route's body has a limit (gateway/body.ts).
+  app.use(limitBody);
   app.onError(onError);
   app.notFound((c) =>
     problemResponse(c, new AppError('not_found', `No route for ${c.req.method} ${c.req.path}.`)),

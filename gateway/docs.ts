@@ -3,6 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Hono } from 'hono';
 import { problemTypes } from '../platform/index.ts';
+import { bodyLimitsInWords } from './body.ts';
 import type { HubEnv } from './context.ts';
 import { jsonDepthMax } from './input.ts';
 
@@ -58,7 +59,7 @@ const whenTheyHappen: Partial<Record<keyof typeof problemTypes, string>> = {
     'The first request with this Idempotency-Key is still running; retry shortly.',
   idempotency_key_reused:
     'This Idempotency-Key was already used with another method, path or body.',
-  payload_too_large: 'The request body is over the limit (1 MiB for partner calls).',
+  payload_too_large: `The request body is over the limit of its route: ${bodyLimitsInWords()}. Refused as soon as the declared Content-Length, or the bytes read so far, pass it.`,
   unsupported_media_type:
     'The request has a body without a Content-Type, or with one the endpoint does not take: JSON endpoints take application/json (or application/*+json), reconciliation files text/csv.',
   rate_limited: 'The partner is over its requests per minute; Retry-After says when to try again.',

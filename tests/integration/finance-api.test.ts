@@ -195,6 +195,8 @@ describe('reconciliation', () => {
     const headless = await send('text/csv', 'nonsense\nORD-1,redemption,1,1\n');
     expect(headless.status).toBe(400);
     expect(await headless.json()).toMatchObject({ errors: [{ field: 'file.line.1' }] });
+    const empty = await send('text/csv', '');
+    expect(await empty.json()).toMatchObject({ errors: [{ field: 'file.line.1' }] });
     const json = await send('application/json', '"nonsense"');
     expect(json.status).toBe(415);
     expect(await json.json()).toMatchObject({ type: '/docs/problems#unsupported_media_type' });
