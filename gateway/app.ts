@@ -6,6 +6,7 @@ import type { SignInCodeSender } from '../members/index.ts';
 import { AppError, type Services } from '../platform/index.ts';
 import { clearingPostings, defaultSettlementSettings } from '../settlement/index.ts';
 import { adminRoutes } from './admin/index.ts';
+import { limitBody } from './body.ts';
 import type { HubEnv } from './context.ts';
 import { docsRoutes } from './docs.ts';
 import { financeRoutes } from './finance/index.ts';
@@ -35,13 +36,12 @@ export function createApp(services: Services, domains: AppDomains = {}): OpenAPI
   const clearing = domains.clearing ?? clearingPostings(defaultSettlementSettings);
   const counter = domains.counter ?? createCounter({ services, ledger, clearing });
   const app = new OpenAPIHono<HubEnv>({
-    defaultHook: (result, c) => {
+    // Thrown, not answered: the request never reached its use case, and the layers around
+    // the handler (idempotency) can tell a refusal of input from the use case's own answer.
+    defaultHook: (result) => {
       if (!result.success) {
         const fields = fieldsFromZod(result.error, result.target);
-        return problemResponse(
-          c,
-          new AppError('validation_failed', 'Some fields are not valid.', { fields }),
-        );
+        throw new AppError('validation_failed', 'Some fields are not valid.', { fields });
       }
     },
   });
@@ -54,6 +54,8 @@ export function createApp(services: Services, domains: AppDomains = {}): OpenAPI
     c.set('logger', services.logger.child({ requestId: c.get('requestId') }));
     await next();
   });
+  // Before any router reads a byte: every route's body has a limit (gateway/body.ts).
+  app.use(limitBody);
   app.onError(onError);
   app.notFound((c) =>
     problemResponse(c, new AppError('not_found', `No route for ${c.req.method} ${c.req.path}.`)),

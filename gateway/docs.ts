@@ -3,7 +3,9 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Hono } from 'hono';
 import { problemTypes } from '../platform/index.ts';
+import { bodyLimitsInWords } from './body.ts';
 import type { HubEnv } from './context.ts';
+import { jsonDepthMax } from './input.ts';
 
 /**
  * The API reference at /docs: Swagger UI rendering /openapi.json, its scripts and styles
@@ -44,7 +46,9 @@ Error types: <a href="/docs/problems">problems</a>. The document itself: <a href
 
 const whenTheyHappen: Partial<Record<keyof typeof problemTypes, string>> = {
   validation_failed:
-    'The input failed validation; `errors` lists each field and why. Nothing changed.',
+    'The input failed validation; `errors` lists each field and why (`(body)` for a body that is empty or not valid JSON, `query.<name>` and `param.<name>` for parameters). ' +
+    'Every string, key and parameter is refused if it holds a control character other than tab, line feed and carriage return (U+0000-U+001F, U+007F-U+009F) or a lone surrogate, ' +
+    `and a JSON body nested deeper than ${jsonDepthMax} levels is refused. Nothing changed.`,
   idempotency_key_missing: 'A partner POST came without an Idempotency-Key header.',
   unauthenticated: 'No credentials: no staff token, or no signature headers on a partner call.',
   signature_invalid:
@@ -57,13 +61,15 @@ const whenTheyHappen: Partial<Record<keyof typeof problemTypes, string>> = {
     'This Idempotency-Key was already used with another method, path or body.',
   order_reused:
     'The order id was already reported (accrued, or redeemed) with other details; each order id earns once and redeems once, whatever Idempotency-Key its retries carry.',
-  payload_too_large: 'The request body is over the limit (1 MiB for partner calls).',
   rate_limited:
     "A limit was reached: a partner's requests per minute, invalid pay codes, sign-in codes asked for or wrong, or failed credentials from one address (see the README's Limits). Retry-After says when to try again.",
   conflict:
     "The request conflicts with what exists, e.g. a customer id linked to another member, or a phone or email that the member does not have (`errors` names it: a partner never adds or changes a member's contact).",
   unavailable:
     'A service the hub depends on is down; or, with `reason` `no_message_sender`, the hub runs outside demo mode without a sender for sign-in codes.',
+  payload_too_large: `The request body is over the limit of its route: ${bodyLimitsInWords()}. Refused as soon as the declared Content-Length, or the bytes read so far, pass it.`,
+  unsupported_media_type:
+    'The request has a body without a Content-Type, or with one the endpoint does not take: JSON endpoints take application/json (or application/*+json), reconciliation files text/csv.',
 };
 
 function escapeHtml(text: string): string {

@@ -1,33 +1,19 @@
 import type { MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { bodyDigest, verifyPartnerRequest } from '../partners/index.ts';
-import { AppError } from '../platform/index.ts';
 import { limitSignatureChecks } from './auth-limits.ts';
 import type { PartnerEnv } from './context.ts';
-
-/** The largest signed request body the hub reads (a batch accrual fits well below). */
-export const partnerBodyMaxBytes = 1024 * 1024;
 
 export function pathWithQuery(url: string): string {
   const parsed = new URL(url);
   return `${parsed.pathname}${parsed.search}`;
 }
 
-const limitBody = bodyLimit({
-  maxSize: partnerBodyMaxBytes,
-  onError: () => {
-    throw new AppError(
-      'payload_too_large',
-      `Request bodies are limited to ${partnerBodyMaxBytes} bytes.`,
-    );
-  },
-});
-
 /**
- * Every /v1/partner/* request: the body is read once (bounded), its digest and the signature
- * are checked (docs/signing.md), the nonce and the partner's rate limit taken, and the
- * verified partner is put on the context. Failed signatures are limited per client address
- * and per claimed partner (gateway/auth-limits.ts).
+ * Every /v1/partner/* request: the body is read once (bounded by the app's body limit for
+ * /v1/partner, gateway/body.ts, before this runs), its digest and the signature are checked
+ * (docs/signing.md), the nonce and the partner's rate limit taken, and the verified partner is
+ * put on the context. Failed signatures are limited per client address and per claimed partner
+ * (gateway/auth-limits.ts).
  */
 const verifySignature: MiddlewareHandler<PartnerEnv> = async (c, next) => {
   const digest = bodyDigest(new Uint8Array(await c.req.arrayBuffer()));
@@ -45,4 +31,4 @@ const verifySignature: MiddlewareHandler<PartnerEnv> = async (c, next) => {
   await next();
 };
 
-export const partnerAuth: MiddlewareHandler<PartnerEnv>[] = [limitBody, verifySignature];
+export const partnerAuth: MiddlewareHandler<PartnerEnv>[] = [verifySignature];

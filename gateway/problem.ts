@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import type { ZodError } from 'zod';
 import type { StoredResponse } from '../partners/index.ts';
 import {
@@ -7,6 +8,7 @@ import {
   isAppError,
   type Logger,
   MoneyError,
+  type ProblemType,
   problemTypes,
 } from '../platform/index.ts';
 import type { HubEnv } from './context.ts';
@@ -48,8 +50,35 @@ export function problemResponse<E extends HubEnv>(c: Context<E>, error: AppError
 }
 
 /**
+ * The problem for a 4xx the framework raised itself (Hono's HTTPException: malformed JSON,
+ * an unsupported media type, a body over a limit), so that a client's mistake is never an
+ * `internal`. A status without a type of its own is bad input.
+ */
+const problemForStatus: Partial<Record<number, ProblemType>> = {
+  400: 'validation_failed',
+  401: 'unauthenticated',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+};
+
+function isClientError(error: unknown): error is HTTPException {
+  return error instanceof HTTPException && error.status >= 400 && error.status < 500;
+}
+
+function fromClientError(error: HTTPException): AppError {
+  const type = problemForStatus[error.status] ?? 'validation_failed';
+  const fields = type === 'validation_failed' ? [{ field: '(body)', reason: error.message }] : [];
+  return new AppError(type, error.message, { fields });
+}
+
+/**
  * Any error as the problem a caller is told: known errors keep their type, an amount out of
- * range is bad input, everything else is logged and becomes `internal`.
+ * range is bad input, the framework's own 4xx keep their meaning, everything else is logged
+ * and becomes `internal`.
  */
 export function asAppError(
   error: unknown,
@@ -58,6 +87,7 @@ export function asAppError(
 ): AppError {
   if (isAppError(error)) return error;
   if (error instanceof MoneyError) return new AppError('validation_failed', error.message);
+  if (isClientError(error)) return fromClientError(error);
   logger?.error({ ...context, err: error }, 'unhandled error');
   return new AppError('internal', 'The hub could not complete the request.');
 }

@@ -36,9 +36,3 @@ export const reconcileFileBody = {
   },
   required: true,
 };
-
-/** A request body as text chunks, decoded as it arrives. */
-export async function* textChunks(body: ReadableStream<Uint8Array> | null): AsyncGenerator<string> {
-  if (!body) return;
-  for await (const chunk of body.pipeThrough(new TextDecoderStream())) yield chunk;
-}

@@ -1,5 +1,6 @@
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import type { HubEnv } from './context.ts';
+import { hubRouter } from './router.ts';
 
 export const jwksRoute = createRoute({
   method: 'get',
@@ -21,7 +22,7 @@ export const jwksRoute = createRoute({
 });
 
 export function wellKnownRoutes(): OpenAPIHono<HubEnv> {
-  const app = new OpenAPIHono<HubEnv>();
+  const app = hubRouter<HubEnv>();
   app.openapi(jwksRoute, async (c) => {
     const jwks = await c.get('services').hubSigner.jwks();
     // Short caching: clients see a rotation within minutes without asking on every receipt.

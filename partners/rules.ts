@@ -44,7 +44,8 @@ export const EarnRuleSchema = z
     paidMemberMultiplier: decimal.default('1'),
     /** Campaigns do not stack: the best one active at the time of purchase applies. */
     campaigns: z.array(CampaignSchema).max(50).default([]),
-    capPerTransaction: z.number().int().min(0).nullable().default(null),
+    // Bounded like every input; one accrual never exceeds the ledger's 1e9 points per request.
+    capPerTransaction: z.number().int().min(0).max(1_000_000_000).nullable().default(null),
   })
   .strict();
 export type EarnRule = z.infer<typeof EarnRuleSchema>;

@@ -23,6 +23,10 @@ export const problemTypes = {
     title: 'This order id was already used with other details',
   },
   payload_too_large: { status: 413, title: 'The request body is too large' },
+  unsupported_media_type: {
+    status: 415,
+    title: 'The request body is not of a media type this endpoint takes',
+  },
   insufficient_points: { status: 422, title: 'The member does not have enough points' },
   business_rule: { status: 422, title: 'The request breaks a business rule' },
   pay_code_invalid: {

@@ -26,13 +26,27 @@ const batchLines = 1000;
 const fileLinesMax = 5_000_000;
 const reportLinesMax = 1000;
 
-/** Splits a text stream into lines without holding more than one partial line. */
+/** Longer than any valid line (an order id is at most 200 characters). */
+const lineCharsMax = 1000;
+
+/**
+ * Splits a text stream into lines without holding more than one partial line, and that one
+ * bounded: a file without line breaks would otherwise be gathered (and split again with every
+ * chunk) up to the whole upload.
+ */
 export async function* linesOf(chunks: AsyncIterable<string>): AsyncGenerator<string> {
   let rest = '';
+  let lines = 0;
   for await (const chunk of chunks) {
     const parts = (rest + chunk).split('\n');
     rest = parts.pop() ?? '';
+    lines += parts.length;
     for (const p of parts) yield p.replace(/\r$/, '');
+    if (rest.length > lineCharsMax) {
+      throw new AppError('validation_failed', `Line ${lines + 1} of the file is too long.`, {
+        fields: [{ field: `file.line.${lines + 1}`, reason: `at most ${lineCharsMax} characters` }],
+      });
+    }
   }
   if (rest.replace(/\r$/, '') !== '') yield rest.replace(/\r$/, '');
 }
@@ -49,6 +63,12 @@ function parseRecord(text: string, lineNo: number): ReconcileLine {
     });
   }
   return { orderId, kind: match[3] ?? '', points: Number(match[4]), amountMinor: Number(match[5]) };
+}
+
+function missingHeader(): AppError {
+  return new AppError('validation_failed', `The file must start with ${reconcileHeader}.`, {
+    fields: [{ field: 'file.line.1', reason: `expected ${reconcileHeader}` }],
+  });
 }
 
 export async function reconcile(
@@ -72,10 +92,7 @@ export async function reconcile(
     for await (const text of linesOf(input.file)) {
       lineNo += 1;
       if (lineNo === 1) {
-        if (text.trim() !== reconcileHeader)
-          throw new AppError('validation_failed', `The file must start with ${reconcileHeader}.`, {
-            fields: [{ field: 'file.line.1', reason: `expected ${reconcileHeader}` }],
-          });
+        if (text.trim() !== reconcileHeader) throw missingHeader();
         continue;
       }
       if (lineNo > fileLinesMax)
@@ -84,6 +101,9 @@ export async function reconcile(
       batch.push(parseRecord(text, lineNo));
       if (batch.length >= batchLines) await flush();
     }
+    // An empty file is no statement of the partner's side: without it, every hub line would
+    // read as missing at the partner.
+    if (lineNo === 0) throw missingHeader();
     await flush();
     return compare(tx, period.id, input.partnerId);
   });

@@ -1,5 +1,6 @@
-import { OpenAPIHono } from '@hono/zod-openapi';
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { StaffEnv } from '../context.ts';
+import { hubRouter } from '../router.ts';
 import { requireStaff } from '../staff.ts';
 import * as addStore from './add-store.ts';
 import * as benefits from './benefits.ts';
@@ -17,7 +18,7 @@ import * as updatePartner from './update-partner.ts';
 
 /** /v1/admin: the hub operator's API; every route needs a staff token with the admin role. */
 export function adminRoutes(): OpenAPIHono<StaffEnv> {
-  const app = new OpenAPIHono<StaffEnv>();
+  const app = hubRouter<StaffEnv>();
   app.use('*', requireStaff('admin'));
   for (const endpoint of [
     onboardPartner,

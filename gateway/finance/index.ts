@@ -1,5 +1,6 @@
-import { OpenAPIHono } from '@hono/zod-openapi';
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { StaffEnv } from '../context.ts';
+import { hubRouter } from '../router.ts';
 import { requireStaff } from '../staff.ts';
 import * as approve from './approve.ts';
 import * as listPeriods from './list-periods.ts';
@@ -10,7 +11,7 @@ import * as summary from './summary.ts';
 
 /** /v1/finance: settlement for the hub's finance staff; every route needs the finance role. */
 export function financeRoutes(): OpenAPIHono<StaffEnv> {
-  const app = new OpenAPIHono<StaffEnv>();
+  const app = hubRouter<StaffEnv>();
   app.use('*', requireStaff('finance'));
   for (const endpoint of [listPeriods, summary, statement, approve, markPaid, reconcile]) {
     endpoint.register(app);

@@ -1,7 +1,8 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { reconcile } from '../../settlement/index.ts';
+import { bodyBytes, textChunks } from '../body.ts';
 import type { StaffEnv } from '../context.ts';
-import { ReconcileSchema, reconcileFileBody, textChunks } from '../reconcile-response.ts';
+import { ReconcileSchema, reconcileFileBody } from '../reconcile-response.ts';
 import { json } from '../schemas.ts';
 import { PeriodIdParam, periodProblems } from './schemas.ts';
 
@@ -29,7 +30,7 @@ export function register(app: OpenAPIHono<StaffEnv>): void {
     const outcome = await reconcile(c.get('services').db, {
       periodId,
       partnerId,
-      file: textChunks(c.req.raw.body),
+      file: textChunks(await bodyBytes(c)),
     });
     return c.json(outcome, 200);
   });

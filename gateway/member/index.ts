@@ -1,5 +1,6 @@
-import { OpenAPIHono } from '@hono/zod-openapi';
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import { outboxSender, type SignInCodeSender } from '../../members/index.ts';
+import { hubRouter } from '../router.ts';
 import { memberSession } from './auth.ts';
 import { registerBenefits } from './benefits.ts';
 import type { MemberEnv } from './context.ts';
@@ -25,7 +26,7 @@ export type MemberRoutesOptions = {
 /** The member API: sign-in, and /v1/me for the signed-in member's own data only. */
 export function memberRoutes(options: MemberRoutesOptions): OpenAPIHono<MemberEnv> {
   // Bad input is answered by the app's defaultHook, which mounted routers inherit.
-  const app = new OpenAPIHono<MemberEnv>();
+  const app = hubRouter<MemberEnv>();
   app.openAPIRegistry.registerComponent('securitySchemes', 'memberSession', {
     type: 'http',
     scheme: 'bearer',

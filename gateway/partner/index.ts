@@ -1,9 +1,10 @@
-import { OpenAPIHono } from '@hono/zod-openapi';
+import type { OpenAPIHono } from '@hono/zod-openapi';
 import { KeptAnswer } from '../../partners/index.ts';
 import type { PartnerEnv } from '../context.ts';
 import { idempotencyKeyHeader, keptResponse } from '../idempotency.ts';
 import { partnerAuth } from '../partner-auth.ts';
 import { onError } from '../problem.ts';
+import { hubRouter } from '../router.ts';
 import * as accruals from './accruals.ts';
 import * as addStore from './add-store.ts';
 import * as benefits from './benefits.ts';
@@ -25,7 +26,7 @@ import * as statements from './statements.ts';
  * key is sent again as it was kept.
  */
 export function signedRouter(): OpenAPIHono<PartnerEnv> {
-  const app = new OpenAPIHono<PartnerEnv>();
+  const app = hubRouter<PartnerEnv>();
   app.use('*', ...partnerAuth, idempotencyKeyHeader);
   app.onError((error, c) =>
     error instanceof KeptAnswer ? keptResponse(c, error) : onError(error, c),

@@ -1,5 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { reconcile } from '../../settlement/index.ts';
+import { bodyBytes, textChunks } from '../body.ts';
 import type { PartnerEnv } from '../context.ts';
 import { leaseIdempotency } from '../idempotency.ts';
 import { ReconcileSchema, reconcileFileBody } from '../reconcile-response.ts';
@@ -29,13 +30,10 @@ export const route = createRoute({
 export function register(app: OpenAPIHono<PartnerEnv>): void {
   app.openapi(route, async (c) => {
     // The signature check has read the body already (bounded); it is parsed line by line.
-    const text = await c.req.text();
     const outcome = await reconcile(c.get('services').db, {
       periodId: c.req.valid('param').periodId,
       partnerId: c.get('partner').id,
-      file: (async function* () {
-        yield text;
-      })(),
+      file: textChunks(await bodyBytes(c)),
     });
     return c.json(outcome, 200);
   });

@@ -184,12 +184,21 @@ describe('reconciliation', () => {
     expect(await res.json()).toEqual(expected);
   });
 
-  it('refuses a file without its header, naming the line', async () => {
-    const res = await asFinance(
-      'POST',
-      `/v1/finance/periods/${periodId}/reconciliations/${acceptor.partner.id}`,
-      'nonsense',
-    );
-    expect(res.status).toBe(400);
+  it('refuses a file without its header, naming the line, and a file that is not CSV', async () => {
+    const path = `/v1/finance/periods/${periodId}/reconciliations/${acceptor.partner.id}`;
+    const send = (contentType: string, body: string) =>
+      app.request(path, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${finance}`, 'content-type': contentType },
+        body,
+      });
+    const headless = await send('text/csv', 'nonsense\nORD-1,redemption,1,1\n');
+    expect(headless.status).toBe(400);
+    expect(await headless.json()).toMatchObject({ errors: [{ field: 'file.line.1' }] });
+    const empty = await send('text/csv', '');
+    expect(await empty.json()).toMatchObject({ errors: [{ field: 'file.line.1' }] });
+    const json = await send('application/json', '"nonsense"');
+    expect(json.status).toBe(415);
+    expect(await json.json()).toMatchObject({ type: '/docs/problems#unsupported_media_type' });
   });
 });
