@@ -3,6 +3,7 @@ import { createStaff, revokeStaffTokens } from '../../gateway/index.ts';
 import { issueMemberSession } from '../../members/index.ts';
 import type { Db } from '../../platform/index.ts';
 import { type PartnerSigningKey, signPartnerRequest } from '../../sdk/index.ts';
+import { fromAddress, someAddress } from './clients.ts';
 import type { TestHub } from './hub.ts';
 import { createMember } from './members.ts';
 import {
@@ -268,7 +269,11 @@ async function credentials(
   }
 }
 
-/** Sends the request through the app in process, as `who`. */
+/**
+ * Sends the request through the app in process, as `who`, from a fresh client address: the
+ * limits on failed credentials per address (gateway/auth-limits.ts) are tested on their own,
+ * and here each refusal must be the route's own 401 or 403, not a 429 earned by the ones before.
+ */
 export async function sendAs(
   p: Principals,
   who: PrincipalName,
@@ -277,7 +282,8 @@ export async function sendAs(
   const headers = await credentials(p, who, req, signedBytes(req.body));
   const init: RequestInit & { duplex?: 'half' } = { method: req.method, headers };
   const body = typeof req.body === 'string' ? new TextEncoder().encode(req.body) : req.body;
-  if (body === undefined) return p.app.request(req.path, init);
+  const client = fromAddress(someAddress());
+  if (body === undefined) return p.app.request(req.path, init, client);
   const contentType = req.contentType === undefined ? 'application/json' : req.contentType;
   if (contentType !== null) headers['content-type'] = contentType;
   if (body instanceof Uint8Array) {
@@ -288,7 +294,7 @@ export async function sendAs(
     init.body = lazyStream(body);
     init.duplex = 'half';
   }
-  return p.app.request(req.path, init);
+  return p.app.request(req.path, init, client);
 }
 
 /** Runs `task` over `items`, `width` at a time. */
