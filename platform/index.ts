@@ -5,7 +5,12 @@ export type * from './database.ts';
 export type * from './database-members.ts';
 export type * from './database-settlement.ts';
 export { type DatabaseHandle, type Db, openDatabase } from './db.ts';
-export { isUniqueViolation, retryOnUniqueViolation } from './db-errors.ts';
+export {
+  DatabaseUnavailableError,
+  isDatabaseUnavailable,
+  isUniqueViolation,
+  retryOnUniqueViolation,
+} from './db-errors.ts';
 export {
   AppError,
   type FieldProblem,
