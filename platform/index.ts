@@ -26,7 +26,13 @@ export {
   rotateHubKey,
 } from './hub-keys.ts';
 export { isUuid, newId } from './ids.ts';
-export { type JobDefinition, type RunningWorkers, startWorkers } from './jobs.ts';
+export {
+  type JobDefinition,
+  JobTimeoutError,
+  type RunningWorkers,
+  startWorkers,
+  type WorkerOptions,
+} from './jobs.ts';
 export { createLogger, type Logger } from './logger.ts';
 export {
   MigrationError,
@@ -43,7 +49,7 @@ export {
   type Ratio,
   sumAmounts,
 } from './money.ts';
-export { redisKey } from './queues.ts';
+export { queuePrefix, redisKey } from './queues.ts';
 export { connectRedis } from './redis.ts';
 export {
   checkReadiness,
