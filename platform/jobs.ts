@@ -139,9 +139,22 @@ export async function startWorkers(
     await schedule(queue, definition);
     workers.push(startWorker(services, definition, options));
   }
+  // A Redis that comes back without its data (restarted with no persistence, or replaced)
+  // has no job schedulers: without this, scheduled work would stop until the next restart.
+  const reschedule = () => {
+    for (const definition of definitions) {
+      const queue = queues.get(definition.queue);
+      if (!queue) continue;
+      schedule(queue, definition).catch((error: unknown) => {
+        services.logger.warn({ err: error, queue: definition.queue }, 'job schedule not renewed');
+      });
+    }
+  };
+  services.queueRedis.on('ready', reschedule);
   return {
     queues,
     stop: async () => {
+      services.queueRedis.off('ready', reschedule);
       // close() waits for jobs in progress to finish (each at most its timeout) first.
       await Promise.all(workers.map((w) => w.close()));
       await Promise.all([...queues.values()].map((q) => q.close()));
