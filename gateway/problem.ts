@@ -4,6 +4,8 @@ import {
   AppError,
   type FieldProblem,
   isAppError,
+  isDatabaseUnavailable,
+  isRedisUnavailable,
   type Logger,
   MoneyError,
   problemTypes,
@@ -43,7 +45,8 @@ export function problemResponse(c: Context<HubEnv>, error: AppError): Response {
 
 /**
  * Any error as the problem a caller is told: known errors keep their type, an amount out of
- * range is bad input, everything else is logged and becomes `internal`.
+ * range is bad input, PostgreSQL or Redis out of reach is `unavailable` (503: retry later),
+ * everything else is logged and becomes `internal`.
  */
 export function asAppError(
   error: unknown,
@@ -52,6 +55,11 @@ export function asAppError(
 ): AppError {
   if (isAppError(error)) return error;
   if (error instanceof MoneyError) return new AppError('validation_failed', error.message);
+  if (isDatabaseUnavailable(error) || isRedisUnavailable(error)) {
+    logger?.warn({ ...context, err: error }, 'dependency unavailable');
+    const detail = 'The hub cannot reach its database or Redis; retry shortly.';
+    return new AppError('unavailable', detail, { retryAfterSeconds: 1 });
+  }
   logger?.error({ ...context, err: error }, 'unhandled error');
   return new AppError('internal', 'The hub could not complete the request.');
 }

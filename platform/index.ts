@@ -50,7 +50,7 @@ export {
   sumAmounts,
 } from './money.ts';
 export { queuePrefix, redisKey } from './queues.ts';
-export { connectRedis } from './redis.ts';
+export { connectRedis, isRedisUnavailable } from './redis.ts';
 export {
   checkReadiness,
   openServices,
