@@ -53,15 +53,18 @@ beforeAll(async () => {
   adminToken = await staffToken(hub, 'admin');
 });
 afterAll(async () => {
-  // The test hub deletes its Redis keys on close: it needs its Redis up for that.
-  if (redis && !redis.running()) await redis.start();
-  await waitFor(
-    'the hub to reach Redis',
-    async () => (await hub?.services.redis.ping()) === 'PONG',
-  );
-  await ledger?.close();
-  await hub?.close();
-  await stopChildren();
+  try {
+    // The test hub deletes its Redis keys on close: it needs its Redis up for that.
+    if (redis && !redis.running()) await redis.start();
+    await waitFor('the hub to reach Redis', async () => {
+      return (await hub?.services.redis.ping()) === 'PONG';
+    });
+    await ledger?.close();
+    await hub?.close();
+  } finally {
+    // Even when closing failed, no Redis of this file outlives it.
+    await stopChildren();
+  }
 });
 
 type Answer = { status: number; type?: string; ms: number; replayed: boolean };

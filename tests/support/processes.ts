@@ -12,6 +12,10 @@ export type Child = {
 };
 
 const running = new Set<Child>();
+// A test run that ends abruptly (a crashed worker, a timeout) leaves no child behind either.
+process.once('exit', () => {
+  for (const child of running) child.process.kill('SIGKILL');
+});
 
 export function startChild(command: string, args: string[], env: Record<string, string>): Child {
   const process_ = spawn(command, args, {
