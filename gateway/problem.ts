@@ -6,6 +6,8 @@ import {
   AppError,
   type FieldProblem,
   isAppError,
+  isDatabaseUnavailable,
+  isRedisUnavailable,
   type Logger,
   MoneyError,
   type ProblemType,
@@ -77,8 +79,8 @@ function fromClientError(error: HTTPException): AppError {
 
 /**
  * Any error as the problem a caller is told: known errors keep their type, an amount out of
- * range is bad input, the framework's own 4xx keep their meaning, everything else is logged
- * and becomes `internal`.
+ * range is bad input, the framework's own 4xx keep their meaning, PostgreSQL or Redis out of
+ * reach is `unavailable` (503: retry later), everything else is logged and becomes `internal`.
  */
 export function asAppError(
   error: unknown,
@@ -88,6 +90,11 @@ export function asAppError(
   if (isAppError(error)) return error;
   if (error instanceof MoneyError) return new AppError('validation_failed', error.message);
   if (isClientError(error)) return fromClientError(error);
+  if (isDatabaseUnavailable(error) || isRedisUnavailable(error)) {
+    logger?.warn({ ...context, err: error }, 'dependency unavailable');
+    const detail = 'The hub cannot reach its database or Redis; retry shortly.';
+    return new AppError('unavailable', detail, { retryAfterSeconds: 1 });
+  }
   logger?.error({ ...context, err: error }, 'unhandled error');
   return new AppError('internal', 'The hub could not complete the request.');
 }

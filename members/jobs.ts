@@ -9,10 +9,14 @@ import { reviewTiers } from './tiers.ts';
  * a manual clock; each is idempotent (running it twice at once changes nothing more).
  */
 
+/** The daily jobs go over every member: at the alliance's size that takes minutes, not hours. */
+const dailyJobTimeoutMs = 30 * 60_000;
+
 /** Downgrades happen only here: members whose review date has come. Daily, early morning. */
 export const tierReviewJob: JobDefinition = {
   queue: 'members-tier-review',
   schedule: { pattern: '0 3 * * *', tz: 'Asia/Shanghai' },
+  timeoutMs: dailyJobTimeoutMs,
   process: (services) => reviewTiers(services),
 };
 
@@ -26,6 +30,7 @@ export const paidMembershipExpiryJob: JobDefinition = {
 export const memberSegmentsJob: JobDefinition = {
   queue: 'members-segments',
   schedule: { pattern: '30 2 * * *', tz: 'Asia/Shanghai' },
+  timeoutMs: dailyJobTimeoutMs,
   process: (services) => computeSegments(services),
 };
 

@@ -1,7 +1,7 @@
 import { Kysely } from 'kysely';
-import { PostgresJSDialect } from 'kysely-postgres-js';
 import postgres from 'postgres';
 import type { Database } from './database.ts';
+import { poolDialect } from './db-driver.ts';
 
 export type Db = Kysely<Database>;
 
@@ -24,8 +24,13 @@ export function openDatabase(
 ): DatabaseHandle {
   const sql = postgres(url, {
     max: options.poolMax ?? 10,
+    // Idle connections close (the pool does not strand work on a closing connection: see
+    // db-driver.ts). A connection attempt gets a few seconds, and attempts after failures
+    // back off to at most one a second per connection, so that the hub is back within a
+    // second of the database (postgres.js's own backoff grows to 20 s).
     idle_timeout: 30,
-    connect_timeout: 10,
+    connect_timeout: 3,
+    backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
     onnotice: () => {},
     connection: { application_name: options.appName ?? 'alliance-hub' },
     types: {
@@ -37,7 +42,7 @@ export function openDatabase(
       },
     },
   });
-  const db = new Kysely<Database>({ dialect: new PostgresJSDialect({ postgres: sql }) });
+  const db = new Kysely<Database>({ dialect: poolDialect(sql) });
   return {
     db,
     sql,

@@ -6,6 +6,8 @@ export type * from './database-members.ts';
 export type * from './database-settlement.ts';
 export { type DatabaseHandle, type Db, openDatabase } from './db.ts';
 export {
+  DatabaseUnavailableError,
+  isDatabaseUnavailable,
   isDataException,
   isTransientDbError,
   isUniqueViolation,
@@ -26,7 +28,13 @@ export {
   rotateHubKey,
 } from './hub-keys.ts';
 export { isUuid, newId } from './ids.ts';
-export { type JobDefinition, type RunningWorkers, startWorkers } from './jobs.ts';
+export {
+  type JobDefinition,
+  JobTimeoutError,
+  type RunningWorkers,
+  startWorkers,
+  type WorkerOptions,
+} from './jobs.ts';
 export { type JwsAlgorithm, signCompactJws, verifyCompactJws } from './jws.ts';
 export { killPoint } from './kill-points.ts';
 export {
@@ -67,8 +75,8 @@ export {
   type Ratio,
   sumAmounts,
 } from './money.ts';
-export { redisKey } from './queues.ts';
-export { connectRedis, openRedis } from './redis.ts';
+export { queuePrefix, redisKey } from './queues.ts';
+export { connectRedis, isRedisUnavailable, openRedis } from './redis.ts';
 export {
   checkReadiness,
   openServices,

@@ -39,5 +39,7 @@ export async function runSettlement(
 export const settlementJob: JobDefinition = {
   queue: 'settlement-periods',
   schedule: { everyMs: 60_000 },
+  // Up to 31 periods a run, each committed on its own: a run cut off keeps what it computed.
+  timeoutMs: 15 * 60_000,
   process: async (services) => runSettlement(services.db, services.clock),
 };

@@ -8,6 +8,7 @@ import type { Ledger } from '../../ledger/index.ts';
 import { newId } from '../../platform/index.ts';
 import { createTestHub, type TestHub } from '../support/hub.ts';
 import { accrueFor, expectSoundLedger, ledgerFor } from '../support/ledger.ts';
+import { waitFor } from '../support/wait.ts';
 
 // A hub process killed with SIGKILL while it writes ledger batches, then started again and
 // sent the same requests (same keys, same bodies): every request must end applied exactly
@@ -66,6 +67,15 @@ async function killAndRestart(env: Record<string, string>, killAfter: number): P
   const count = Number(env.LOAD_COUNT);
   const killed = await runLoad(env, killAfter);
   expect(killed.signal).toBe('SIGKILL');
+  // A COMMIT the process sent just before it died still completes on the server: count once
+  // its sessions are gone.
+  await waitFor('the killed process’s sessions to end', async () => {
+    const { rows } = await sql`SELECT 1 FROM pg_stat_activity
+      WHERE datname = current_database() AND application_name = 'ledger-load'`.execute(
+      hub.services.db,
+    );
+    return rows.length === 0;
+  });
   const committedAtKill = await requestsStored(`load-${env.LOAD_MODE}-`);
   expect(committedAtKill).toBeGreaterThanOrEqual(killed.answers.size);
   expect(committedAtKill).toBeLessThan(count);
