@@ -1,3 +1,4 @@
+import { IncomingMessage } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
 import { AppError } from '../platform/index.ts';
 import type { HubEnv } from './context.ts';
@@ -74,20 +75,56 @@ function countingStream(maxBytes: number): TransformStream<Uint8Array, Uint8Arra
  * counted as whoever reads it reads it.
  */
 export const limitBody: MiddlewareHandler<HubEnv> = async (c, next) => {
-  const raw = c.req.raw;
-  if (!raw.body) return next();
+  // Decided from the headers alone: touching raw.body would make the node server build a web
+  // Request and its stream for every request, where reading the body directly is far cheaper.
+  if (!hasBody(c)) return next();
   const maxBytes = bodyMaxBytesFor(c.req.path);
-  const declared = raw.headers.get('content-length');
-  if (declared !== null && /^\d+$/.test(declared) && !raw.headers.has('transfer-encoding')) {
+  const declared = c.req.header('content-length');
+  if (declared !== undefined && /^\d+$/.test(declared) && !isChunked(c)) {
     if (Number(declared) > maxBytes) throw tooLarge(maxBytes);
     return next();
   }
+  const raw = c.req.raw;
+  if (!raw.body) return next();
   c.req.raw = new Request(raw, {
     body: raw.body.pipeThrough(countingStream(maxBytes)),
     duplex: 'half',
   });
   return next();
 };
+
+function isChunked(c: Context): boolean {
+  return c.req.header('transfer-encoding') !== undefined;
+}
+
+/**
+ * Whether the request carries a body. From the node server HTTP/1.1 says so with
+ * Content-Length or chunking; a Request made in process (app.request) is asked directly.
+ */
+export function hasBody(c: Context): boolean {
+  const incoming = (c.env as { incoming?: unknown } | undefined)?.incoming;
+  if (!(incoming instanceof IncomingMessage)) return c.req.raw.body !== null;
+  const declared = c.req.header('content-length');
+  return isChunked(c) || (declared !== undefined && declared !== '0');
+}
+
+const utf8 = new TextDecoder();
+
+/**
+ * The body as text, read once: from the bytes a layer before already read (the signature
+ * check digests them), without building a web Response around them as Hono's own text()
+ * would; later text() and json() calls find it cached.
+ */
+export async function bodyText(c: Context): Promise<string> {
+  // Hono keeps promises in bodyCache, though its type names the values.
+  const cache = c.req.bodyCache as { text?: Promise<string>; arrayBuffer?: Promise<ArrayBuffer> };
+  if (cache.text) return cache.text;
+  const text = cache.arrayBuffer
+    ? cache.arrayBuffer.then((bytes) => utf8.decode(bytes))
+    : c.req.text();
+  cache.text = text;
+  return text;
+}
 
 /** The line number (from 1) of position `index` of `text`, given the lines before it. */
 function lineAt(text: string, index: number, linesBefore: number): number {

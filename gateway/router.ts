@@ -2,6 +2,7 @@ import { OpenAPIHono, type RouteConfig } from '@hono/zod-openapi';
 import type { Context, Env, MiddlewareHandler } from 'hono';
 import type { ZodType } from 'zod';
 import { AppError, type FieldProblem } from '../platform/index.ts';
+import { bodyText, hasBody } from './body.ts';
 import { jsonProblems, parameterProblems } from './input.ts';
 import { fieldsFromZod } from './problem.ts';
 
@@ -75,7 +76,7 @@ function unsupported(declared: string[]): AppError {
 
 /** Whether the request has no body at all, known without reading it. */
 function plainlyEmpty(c: Context): boolean {
-  return c.req.raw.body === null || c.req.header('content-length') === '0';
+  return !hasBody(c);
 }
 
 async function checkBody(
@@ -91,7 +92,7 @@ async function checkBody(
     if (mediaType === undefined && !plainlyEmpty(c)) throw unsupported(declared);
     return;
   }
-  const text = await c.req.text();
+  const text = await bodyText(c);
   if (text.trim() === '') throw emptyBody(json.schema);
   if (mediaType === undefined) throw unsupported(declared);
   let parsed: unknown;

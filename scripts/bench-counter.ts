@@ -29,7 +29,7 @@ import { busySince, latencySummary, machineCpu, openBenchDatabase } from './benc
 const seconds = Number(process.env.BENCH_SECONDS ?? 15);
 const counters = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const batchCounters = Number(process.env.BENCH_BATCH_CONCURRENCY ?? 4);
-const membersCount = Number(process.env.BENCH_MEMBERS ?? 10_000);
+const membersCount = Number(process.env.BENCH_MEMBERS ?? 20_000);
 const alg = process.env.BENCH_ALG === 'ES256' ? 'ES256' : 'EdDSA';
 /** Which flows to run, e.g. BENCH_FLOWS=a,d; all by default. */
 const flows = new Set((process.env.BENCH_FLOWS ?? 'a,b,c,d').split(','));
@@ -186,6 +186,8 @@ type Flow = {
   ops: number;
   latencies: number[];
   failures: Map<number, number>;
+  /** Ends the flow early (it ran out of what it sends). */
+  stop(): void;
 };
 
 /**
@@ -200,8 +202,17 @@ async function measure(
   hubPid: number,
   loop: (flow: Flow) => Promise<void>,
 ): Promise<void> {
-  const flow: Flow = { name, unit, ops: 0, latencies: [], failures: new Map() };
-  const deadline = performance.now() + seconds * 1000;
+  let deadline = performance.now() + seconds * 1000;
+  const flow: Flow = {
+    name,
+    unit,
+    ops: 0,
+    latencies: [],
+    failures: new Map(),
+    stop: () => {
+      deadline = 0;
+    },
+  };
   const [xactsBefore, readsBefore] = [await transactions(), await redisReads()];
   const machineBefore = machineCpu();
   const loadBefore = process.cpuUsage();
@@ -311,42 +322,52 @@ try {
     }
   if (flows.has('c')) {
     // Pay codes as members' phones ask for them, before the clock starts: they are the
-    // members' doing, not the tills'.
-    const codes: string[] = [];
-    const wanted = Math.min(setup.members.length * 2, 40_000);
-    for (let i = 0; i < wanted; i += 200) {
-      const issued = await Promise.all(
-        setup.members
-          .slice(0, 200)
-          .map((_, j) => setup.members[(i + j) % setup.members.length])
-          .map((m) => issuePayCode(services, m?.id ?? '')),
-      );
-      codes.push(...issued.map((c) => c.code));
-    }
-    let next = 0;
-    const redemption = () => ({
-      payCode: codes[next++ % codes.length] ?? '',
-      storeCode: setup.storeCode,
-      orderId: `R-${newId()}`,
-      orderAmountMinor: 10_000,
-      points: 100,
-    });
+    // members' doing, not the tills'. A member has one live code at a time (a new one kills
+    // the last), so each flow gets one fresh code per member, and stops if it uses them all.
+    const freshCodes = async () => {
+      const codes: string[] = [];
+      for (let i = 0; i < setup.members.length; i += 500) {
+        const issued = await Promise.all(
+          setup.members.slice(i, i + 500).map((m) => issuePayCode(services, m.id)),
+        );
+        codes.push(...issued.map((c) => c.code));
+      }
+      return codes;
+    };
+    const redemptions = (codes: string[]) => () => {
+      const payCode = codes.pop();
+      return payCode === undefined
+        ? undefined
+        : {
+            payCode,
+            storeCode: setup.storeCode,
+            orderId: `R-${newId()}`,
+            orderAmountMinor: 10_000,
+            points: 100,
+          };
+    };
+    const twoStep = redemptions(await freshCodes());
     await measure(
       '(c) pay code, authorise, capture',
       'redemptions',
       counters,
       hubPid,
       async (flow) => {
+        const body = twoStep();
+        if (!body) return flow.stop();
         const t0 = performance.now();
-        const auth = await send('/v1/partner/redemptions/authorise', redemption());
+        const auth = await send('/v1/partner/redemptions/authorise', body);
         if (auth.status !== 200) return record(flow, auth, t0);
         const { holdId } = JSON.parse(auth.body) as { holdId: string };
         record(flow, await send(`/v1/partner/redemptions/${holdId}/capture`, {}), t0);
       },
     );
+    const oneStep = redemptions(await freshCodes());
     await measure('(c) one-step redeem', 'redemptions', counters, hubPid, async (flow) => {
+      const body = oneStep();
+      if (!body) return flow.stop();
       const t0 = performance.now();
-      record(flow, await send('/v1/partner/redemptions', redemption()), t0);
+      record(flow, await send('/v1/partner/redemptions', body), t0);
     });
   }
   hub.kill('SIGTERM');
@@ -356,13 +377,7 @@ try {
   if (flows.has('d')) {
     // The same machine, the hub stopped: accruals straight into this process's writer.
     const callers = 1_000;
-    const flow: Flow = {
-      name: 'writer',
-      unit: 'accruals',
-      ops: 0,
-      latencies: [],
-      failures: new Map(),
-    };
+    const flow = { ops: 0, latencies: [] as number[] };
     const deadline = performance.now() + seconds * 1000;
     const machineBefore = machineCpu();
     const loadBefore = process.cpuUsage();
