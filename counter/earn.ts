@@ -157,24 +157,28 @@ async function writeEarnBatch(
 ): Promise<Settled<PurchaseOutcome>[]> {
   const { db, clock, config } = deps.services;
   const [settings, tiers] = await Promise.all([cachedMembershipSettings(db), cachedTiers(db)]);
+  // Statements that do not depend on each other are sent together (postgres.js pipelines them
+  // on the transaction's connection): a batch costs a few round trips, not one per statement.
   const decisions = await db.transaction().execute(async (tx) => {
     const now = clock.now();
-    const byCustomer = await membersByCustomerIds(
-      tx,
-      items.flatMap((i) =>
-        'customerId' in i.purchase.member
-          ? [{ partnerId: i.partnerId, customerId: i.purchase.member.customerId }]
-          : [],
+    const [byCustomer, visible] = await Promise.all([
+      membersByCustomerIds(
+        tx,
+        items.flatMap((i) =>
+          'customerId' in i.purchase.member
+            ? [{ partnerId: i.partnerId, customerId: i.purchase.member.customerId }]
+            : [],
+        ),
       ),
-    );
-    const visible = await membersVisibleTo(
-      tx,
-      items.flatMap((i) =>
-        'memberId' in i.purchase.member
-          ? [{ partnerId: i.partnerId, memberId: i.purchase.member.memberId }]
-          : [],
+      membersVisibleTo(
+        tx,
+        items.flatMap((i) =>
+          'memberId' in i.purchase.member
+            ? [{ partnerId: i.partnerId, memberId: i.purchase.member.memberId }]
+            : [],
+        ),
       ),
-    );
+    ]);
     const memberIdOf = (i: EarnItem) => {
       if ('customerId' in i.purchase.member)
         return byCustomer.get(`${i.partnerId} ${i.purchase.member.customerId}`);
@@ -182,14 +186,14 @@ async function writeEarnBatch(
       // A member the partner may not see is answered as one that does not exist.
       return visible.has(`${i.partnerId} ${memberId}`) ? memberId : undefined;
     };
-    const members = await lockMembersForEarning(
-      tx,
-      items.flatMap((i) => memberIdOf(i) ?? []),
-      now,
-      settings,
-    );
     // Read once the members are locked: a batch that waited sees what the one before wrote.
-    const [kept, booked] = await Promise.all([
+    const [members, kept, booked] = await Promise.all([
+      lockMembersForEarning(
+        tx,
+        items.flatMap((i) => memberIdOf(i) ?? []),
+        now,
+        settings,
+      ),
       keptStates(
         tx,
         items.flatMap((i) => (i.key ? [i.key] : [])),
@@ -373,11 +377,6 @@ async function write(
   now: Date,
   settings: Awaited<ReturnType<typeof cachedMembershipSettings>>,
 ): Promise<void> {
-  const claimed = await deps.ledger.appendAccruals(tx, plan.accruals, shard, now);
-  if (claimed.size !== plan.accruals.length) throw new BatchRaced();
-  const recorded = await writeEarnings(tx, plan.growths, plan.upgrades, now, settings);
-  if (recorded !== plan.growths.length) throw new BatchRaced();
-  if ((await insertPurchases(tx, plan.purchases)) !== plan.purchases.length) throw new BatchRaced();
   const answers = items.flatMap((item, i) => {
     const d = plan.decisions[i];
     if (!item.key || d === undefined) return [];
@@ -387,7 +386,20 @@ async function write(
       return [{ ...item.key, response: item.key.refusal(d.error) }];
     return [];
   });
-  if ((await keepAnswers(tx, answers, now)) !== answers.length) throw new BatchRaced();
+  // Sent together; a failing statement fails the ones after it, and the first to fail (the
+  // one at fault, answered first) is what the batch reports.
+  const [claimed, recorded, purchased, kept] = await Promise.all([
+    deps.ledger.appendAccruals(tx, plan.accruals, shard, now),
+    writeEarnings(tx, plan.growths, plan.upgrades, now, settings),
+    insertPurchases(tx, plan.purchases),
+    keepAnswers(tx, answers, now),
+  ]);
+  const raced =
+    claimed.size !== plan.accruals.length ||
+    recorded !== plan.growths.length ||
+    purchased !== plan.purchases.length ||
+    kept !== answers.length;
+  if (raced) throw new BatchRaced();
 }
 
 function keptRefusal(error: AppError): boolean {

@@ -74,23 +74,16 @@ export async function lockMembersForEarning(
   await sql`SELECT id FROM members WHERE id = ANY(${ids}::uuid[]) ORDER BY id FOR UPDATE`.execute(
     tx,
   );
-  // Read after the locks are held, so that a batch that waited sees what the one before wrote.
-  const { rows } = await sql<{
-    id: string;
-    status: 'active' | 'closed';
-    tier_code: string;
-    paid: boolean;
-  }>`
-    SELECT m.id, m.status, m.tier_code, EXISTS (
-      SELECT 1 FROM paid_memberships p WHERE p.member_id = m.id AND p.status <> 'expired'
-        AND p.current_term_end > ${now.toISOString()}::timestamptz) AS paid
-    FROM members m WHERE m.id = ANY(${ids}::uuid[])`.execute(tx);
-  const growth = await growthValuesAt(
-    tx,
-    rows.map((r) => r.id),
-    now,
-    settings.growthWindowMonths,
-  );
+  // Read after the locks are held, so that a batch that waited sees what the one before wrote;
+  // the two reads are sent together.
+  const [{ rows }, growth] = await Promise.all([
+    sql<{ id: string; status: 'active' | 'closed'; tier_code: string; paid: boolean }>`
+      SELECT m.id, m.status, m.tier_code, EXISTS (
+        SELECT 1 FROM paid_memberships p WHERE p.member_id = m.id AND p.status <> 'expired'
+          AND p.current_term_end > ${now.toISOString()}::timestamptz) AS paid
+      FROM members m WHERE m.id = ANY(${ids}::uuid[])`.execute(tx),
+    growthValuesAt(tx, ids, now, settings.growthWindowMonths),
+  ]);
   return new Map(
     rows.map((r) => [
       r.id,
@@ -161,9 +154,10 @@ export async function writeEarnings(
   now: Date,
   settings: Pick<MembershipSettings, 'tierReviewMonths'>,
 ): Promise<number> {
-  let recorded = 0;
-  if (growths.length > 0) {
-    const { rows } = await sql<{ id: string }>`
+  const inserted =
+    growths.length === 0
+      ? Promise.resolve([])
+      : sql<{ id: string }>`
       INSERT INTO growth_events (id, member_id, partner_id, kind, amount, event_ref, occurred_at, recorded_at)
       SELECT id, member_id, partner_id, 'purchase', amount, event_ref, occurred_at, ${now.toISOString()}::timestamptz
       FROM unnest(${growths.map((g) => g.eventId)}::uuid[], ${growths.map((g) => g.memberId)}::uuid[],
@@ -171,28 +165,45 @@ export async function writeEarnings(
         ${growths.map((g) => g.eventRef)}::text[], ${growths.map((g) => g.occurredAt.toISOString())}::timestamptz[])
         AS t(id, member_id, partner_id, amount, event_ref, occurred_at)
       ON CONFLICT (partner_id, event_ref) DO NOTHING
-      RETURNING id`.execute(tx);
-    recorded = rows.length;
-    if (recorded !== growths.length) return recorded;
-    await addToMonthSums(tx, growths);
-  }
-  if (upgrades.length === 0) return recorded;
+      RETURNING id`
+          .execute(tx)
+          .then((r) => r.rows);
+  // Sent with the insert (pipelined): if an event was recorded already, the caller rolls the
+  // whole transaction back, month sums and upgrades with it.
+  const [rows] = await Promise.all([
+    inserted,
+    addToMonthSums(tx, growths),
+    upgrades.length > 0 ? recordUpgrades(tx, upgrades, now, settings) : undefined,
+  ]);
+  return rows.length;
+}
+
+async function recordUpgrades(
+  tx: Db,
+  upgrades: Upgrade[],
+  now: Date,
+  settings: Pick<MembershipSettings, 'tierReviewMonths'>,
+): Promise<void> {
   const last = new Map<string, Upgrade>();
   for (const u of upgrades) last.set(u.memberId, u);
   const finals = [...last.values()];
   const reviewAt = addMonths(now, settings.tierReviewMonths).toISOString();
-  await sql`
-    UPDATE members m SET tier_code = t.tier_code, tier_since = ${now.toISOString()}::timestamptz,
-      tier_review_at = CASE WHEN t.rank > 0 THEN ${reviewAt}::timestamptz END
-    FROM unnest(${finals.map((u) => u.memberId)}::uuid[], ${finals.map((u) => u.to.code)}::text[],
-      ${finals.map((u) => u.to.rank)}::int4[]) AS t(id, tier_code, rank)
-    WHERE m.id = t.id`.execute(tx);
-  await sql`
-    INSERT INTO tier_changes (id, member_id, from_tier, to_tier, reason, growth_value, growth_event_id, changed_at)
-    SELECT id, member_id, from_tier, to_tier, 'growth', growth_value, growth_event_id, ${now.toISOString()}::timestamptz
-    FROM unnest(${upgrades.map(() => newId())}::uuid[], ${upgrades.map((u) => u.memberId)}::uuid[],
-      ${upgrades.map((u) => u.from)}::text[], ${upgrades.map((u) => u.to.code)}::text[],
-      ${upgrades.map((u) => u.growthValue)}::int8[], ${upgrades.map((u) => u.eventId)}::uuid[])
-      AS t(id, member_id, from_tier, to_tier, growth_value, growth_event_id)`.execute(tx);
-  return recorded;
+  await Promise.all([
+    sql`
+      UPDATE members m SET tier_code = t.tier_code, tier_since = ${now.toISOString()}::timestamptz,
+        tier_review_at = CASE WHEN t.rank > 0 THEN ${reviewAt}::timestamptz END
+      FROM unnest(${finals.map((u) => u.memberId)}::uuid[], ${finals.map((u) => u.to.code)}::text[],
+        ${finals.map((u) => u.to.rank)}::int4[]) AS t(id, tier_code, rank)
+      WHERE m.id = t.id`.execute(tx),
+    sql`
+      INSERT INTO tier_changes (id, member_id, from_tier, to_tier, reason, growth_value, growth_event_id, changed_at)
+      SELECT id, member_id, from_tier, to_tier, 'growth', growth_value, growth_event_id, ${now.toISOString()}::timestamptz
+      FROM unnest(${upgrades.map(() => newId())}::uuid[], ${upgrades.map((u) => u.memberId)}::uuid[],
+        ${upgrades.map((u) => u.from)}::text[], ${upgrades.map((u) => u.to.code)}::text[],
+        ${upgrades.map((u) => u.growthValue)}::int8[], ${upgrades.map((u) => u.eventId)}::uuid[])
+        AS t(id, member_id, from_tier, to_tier, growth_value, growth_event_id)
+      -- Only for events this batch recorded: an event recorded already (a race the caller
+      -- rolls back for) must fail the count, not the reference.
+      WHERE EXISTS (SELECT 1 FROM growth_events g WHERE g.id = t.growth_event_id)`.execute(tx),
+  ]);
 }
