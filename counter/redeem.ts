@@ -277,6 +277,9 @@ export async function captureRedemption(
 ): Promise<Outcome<CaptureAnswer>> {
   if (points !== undefined) checkFields([['points', points, 'points']]);
   const request = JSON.stringify({ step: 'capture', points: points ?? null });
+  // Read before the transaction: a pool connection asked for while it holds one could wait for
+  // ever once every connection is held so (the rules are cached, but reloaded every 15 s).
+  const { rules } = await getCounterRules(deps.services.db, partnerId);
   return once(deps, 'capture', key, async (tx) => {
     const found = await authorisationToEnd<CaptureAnswer>(tx, partnerId, holdId, request);
     if ('again' in found) return found.again;
@@ -290,7 +293,6 @@ export async function captureRedemption(
       extraPostings: deps.clearing,
       tx,
     });
-    const { rules } = await getCounterRules(deps.services.db, partnerId);
     const answer: CaptureAnswer = {
       holdId,
       orderId: row.order_id,

@@ -1,4 +1,4 @@
-import { recordRefundGrowth } from '../members/index.ts';
+import { growthRules, recordRefundGrowth } from '../members/index.ts';
 import { AppError, multiplyFloor } from '../platform/index.ts';
 import type { CounterDeps } from './deps.ts';
 import { type Outcome, once, type TillRequestKey } from './once.ts';
@@ -85,6 +85,8 @@ export async function refundPurchase(
     ['refundAmountMinor', input.refundAmountMinor, 'amount'],
   ]);
   const { services, ledger } = deps;
+  // Read before the transaction (see captureRedemption).
+  const rules = await growthRules(services.db);
   return once(deps, 'refund', key, async (tx) => {
     const row = await lockPurchase(tx, partnerId, input.orderId);
     if (!row) throw new AppError('not_found', 'No such purchase for this partner.');
@@ -119,6 +121,7 @@ export async function refundPurchase(
         occurredAt: services.clock.now(),
       },
       tx,
+      rules,
     );
     // Exact integers (points x amount can pass 2^53), rounded down over the cumulative amount.
     const earnedBy = (refundedMinor: number) =>

@@ -13,7 +13,12 @@ import {
 } from '../platform/index.ts';
 import { addToMonthSums, growthValueAt } from './growth-value.ts';
 import { lockActiveMember, type MemberDeps } from './members.ts';
-import { addMonths, cachedMembershipSettings, loadMembershipSettings } from './settings.ts';
+import {
+  addMonths,
+  cachedMembershipSettings,
+  loadMembershipSettings,
+  type MembershipSettings,
+} from './settings.ts';
 
 /**
  * Growth value and tiers. Growth value is kept apart from points: it is earned by qualifying
@@ -189,14 +194,28 @@ function validateGrowthEvent(input: GrowthEventInput, now: Date): void {
   }
 }
 
+/** What a growth event is decided by: the alliance's settings and tier ladder (cached). */
+export type GrowthRules = { settings: MembershipSettings; tiers: TierView[] };
+
 /**
- * A refund's growth event, in the refund's transaction. A closed membership has no growth to
- * take back: nothing is recorded and null returned, and the refund goes on.
+ * The rules, read through the pool: a caller about to open a transaction reads them first,
+ * since asking the pool for a connection while holding one can wait for ever.
+ */
+export async function growthRules(db: Db): Promise<GrowthRules> {
+  const [settings, tiers] = await Promise.all([cachedMembershipSettings(db), cachedTiers(db)]);
+  return { settings, tiers };
+}
+
+/**
+ * A refund's growth event, in the refund's transaction, by the rules read before it. A closed
+ * membership has no growth to take back: nothing is recorded and null returned, and the refund
+ * goes on.
  */
 export async function recordRefundGrowth(
   deps: MemberDeps,
   input: GrowthEventInput,
   tx: Db,
+  rules: GrowthRules,
 ): Promise<GrowthEventResult | null> {
   const member = await tx
     .selectFrom('members')
@@ -204,7 +223,7 @@ export async function recordRefundGrowth(
     .where('id', '=', input.memberId)
     .executeTakeFirst();
   if (member?.status !== 'active') return null;
-  return recordGrowthEvent(deps, input, { tx });
+  return recordGrowthEvent(deps, input, { tx, rules });
 }
 
 /**
@@ -215,14 +234,11 @@ export async function recordRefundGrowth(
 export async function recordGrowthEvent(
   deps: MemberDeps,
   input: GrowthEventInput,
-  options: { tx?: Db } = {},
+  options: { tx?: Db; rules?: GrowthRules } = {},
 ): Promise<GrowthEventResult> {
   const now = deps.clock.now();
   validateGrowthEvent(input, now);
-  const [settings, tiers] = await Promise.all([
-    cachedMembershipSettings(deps.db),
-    cachedTiers(deps.db),
-  ]);
+  const { settings, tiers } = options.rules ?? (await growthRules(deps.db));
   const run = async (tx: Db): Promise<GrowthEventResult> => {
     // The member row is the lock that serialises tier decisions for one member.
     const member = await lockActiveMember(tx, input.memberId);
