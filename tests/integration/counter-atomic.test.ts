@@ -1,6 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type RunningGateway, startGateway } from '../../gateway/index.ts';
 import { issuePayCode, tierProgress } from '../../members/index.ts';
+import { EarnRuleSchema, setEarnRule } from '../../partners/index.ts';
 import { manualClock, newId } from '../../platform/index.ts';
 import { createPartnerClient, verifyHubReceipt } from '../../sdk/index.ts';
 import { type CounterFixture, counterFixture } from '../support/counter.ts';
@@ -318,5 +319,52 @@ describe('a 500-purchase batch', () => {
     const again = await client.post('/v1/partner/accruals/batch', { purchases }, key);
     expect(await again.text()).toBe(text);
     expect(again.headers.get('idempotent-replayed')).toBe('true');
+  });
+});
+
+describe('a counter whose pool is small', () => {
+  it('captures and refunds while its caches reload, never waiting for a second connection', async () => {
+    // Two connections, both held by the transactions of concurrent use cases: a use case that
+    // asked the pool for another one (a cache reloading inside its transaction) waited for ever.
+    const small = await createTestHub({ clock, env: { DATABASE_POOL_MAX: '2' } });
+    try {
+      const partner = await newTestPartner(small);
+      const till = await counterFixture(small, partner.partner.id, { members: 4, points: 5_000 });
+      // One after another: a member's new pay code kills the one before.
+      const holds: string[] = [];
+      for (let i = 0; i < 6; i += 1) holds.push(await till.authorise(10));
+      const purchases = await Promise.all(
+        till.members.map((m) =>
+          till.counter.earn(partner.partner.id, {
+            ...till.purchase({ member: { customerId: m.customerId } }),
+            purchasedAt: clock.now(),
+          }),
+        ),
+      );
+      // A rule change makes every process cache of the rules reload on its next read.
+      await setEarnRule(
+        small.services.db,
+        partner.partner.id,
+        EarnRuleSchema.parse({}),
+        clock.now(),
+      );
+      const [captured, refunded] = await Promise.all([
+        Promise.all(holds.map((holdId) => till.counter.capture(partner.partner.id, holdId))),
+        Promise.all(
+          purchases.map(({ answer }) =>
+            till.counter.refundPurchase(partner.partner.id, {
+              refundId: uniqueCode('F'),
+              orderId: answer.orderId,
+              refundAmountMinor: 100,
+            }),
+          ),
+        ),
+      ]);
+      expect(captured.map((c) => c.answer.points)).toEqual(holds.map(() => 10));
+      expect(refunded).toHaveLength(till.members.length);
+      await expectSoundLedger(till.ledger);
+    } finally {
+      await small.close();
+    }
   });
 });
