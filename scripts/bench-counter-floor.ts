@@ -219,6 +219,58 @@ async function run(withLedger: boolean, bench: { url: string }, members: string[
   agent.destroy();
 }
 
+/**
+ * The ledger's one-step redemption in this process, 64 callers, no HTTP, no counter row, no
+ * kept answer: the least a redemption as the ledger writes it costs here.
+ */
+async function redemptionsAlone(ledger: ReturnType<typeof createLedger>, members: string[]) {
+  const partnerId = newId();
+  const spenders = members.slice(0, 2_000);
+  for (let i = 0; i < spenders.length; i += 500)
+    await Promise.all(
+      spenders.slice(i, i + 500).map((memberId) =>
+        ledger.accrue({
+          partnerId,
+          memberId,
+          points: 1_000_000,
+          idempotencyKey: `floor-fund-${newId()}`,
+          expiresAt: new Date('2099-01-01T00:00:00Z'),
+        }),
+      ),
+    );
+  const latencies: number[] = [];
+  const machineBefore = machineCpu();
+  const loadBefore = process.cpuUsage();
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  let k = 0;
+  await Promise.all(
+    Array.from({ length: counters }, async () => {
+      while (performance.now() < deadline) {
+        k += 1;
+        const t0 = performance.now();
+        await ledger.redeem({
+          partnerId,
+          memberId: spenders[(k * 7919) % spenders.length] ?? '',
+          points: 100,
+          idempotencyKey: `floor-redeem-${newId()}`,
+        });
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  const busy = busySince(machineBefore);
+  const load = process.cpuUsage(loadBefore);
+  const done = latencies.length;
+  console.log(
+    `${'ledger redemptions alone'.padEnd(32)} ${String(done).padStart(7)} requests ${(done / elapsed).toFixed(0).padStart(6)}/s  ${latencySummary(latencies)}`,
+  );
+  console.log(
+    `  per redemption: this process ${((load.user + load.system) / done).toFixed(0)} us CPU, machine ${((2 * busy * 1e6) / (done / elapsed)).toFixed(0)} us (${(busy * 100).toFixed(0)}% busy)`,
+  );
+}
+
 if (process.argv[2] === 'serve') {
   await serve(Number(process.argv[3]), process.argv[4] === '1', process.argv[5] ?? '{}');
 } else {
@@ -233,8 +285,23 @@ if (process.argv[2] === 'serve') {
       `counter floor: ${await bench.describeMachine()}; ${counters} counters, ${seconds} s a run`,
     );
     const members = bench.members.slice(0, 20_000);
-    await run(false, bench, members);
-    await run(true, bench, members);
+    if (process.env.BENCH_ONLY_REDEEM !== '1') {
+      await run(false, bench, members);
+      await run(true, bench, members);
+    }
+    if (process.env.BENCH_STATEMENTS === '1')
+      await bench.handle.sql`CREATE EXTENSION IF NOT EXISTS pg_stat_statements`.then(
+        () => bench.handle.sql`SELECT pg_stat_statements_reset()`,
+      );
+    await redemptionsAlone(ledger, members);
+    if (process.env.BENCH_STATEMENTS === '1') {
+      const rows = await bench.handle
+        .sql`SELECT calls, round(total_exec_time)::int AS ms, round(total_exec_time / calls * 1000)::int AS us_each, left(regexp_replace(query, '[[:space:]]+', ' ', 'g'), 110) AS q FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) ORDER BY total_exec_time DESC LIMIT 14`;
+      for (const r of rows)
+        console.log(
+          `${String(r.calls).padStart(6)} ${String(r.ms).padStart(6)} ms ${String(r.us_each).padStart(6)} us  ${r.q}`,
+        );
+    }
     const faults = await ledger.verify();
     console.log(
       faults.length === 0 ? 'ledger verify: sound' : `ledger verify: ${JSON.stringify(faults)}`,
