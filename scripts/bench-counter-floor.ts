@@ -23,7 +23,13 @@ import http from 'node:http';
 import { Redis } from 'ioredis';
 import { createLedger } from '../ledger/index.ts';
 import { createLogger, loadConfig, newId, openDatabase, type Services } from '../platform/index.ts';
-import { busySince, latencySummary, machineCpu, openBenchDatabase } from './bench-support.ts';
+import {
+  busySince,
+  freePort,
+  latencySummary,
+  machineCpu,
+  openBenchDatabase,
+} from './bench-support.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 15);
 const counters = Number(process.env.BENCH_CONCURRENCY ?? 64);
@@ -118,7 +124,7 @@ function processCpuUs(pid: number): number {
 async function run(withLedger: boolean, bench: { url: string }, members: string[]) {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
   const partnerId = newId();
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const port = await freePort();
   const server = spawn(
     process.execPath,
     [

@@ -19,12 +19,17 @@ import {
 } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
-import { createServer } from 'node:net';
 import { openDomains } from '../domains.ts';
 import { enrolAtPartner, issuePayCode } from '../members/index.ts';
 import { addStore, onboardPartner, registerPartnerKey } from '../partners/index.ts';
 import { createLogger, loadConfig, newId, openServices, type Services } from '../platform/index.ts';
-import { busySince, latencySummary, machineCpu, openBenchDatabase } from './bench-support.ts';
+import {
+  busySince,
+  freePort,
+  latencySummary,
+  machineCpu,
+  openBenchDatabase,
+} from './bench-support.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 15);
 const counters = Number(process.env.BENCH_CONCURRENCY ?? 64);
@@ -33,15 +38,6 @@ const membersCount = Number(process.env.BENCH_MEMBERS ?? 20_000);
 const alg = process.env.BENCH_ALG === 'ES256' ? 'ES256' : 'EdDSA';
 /** Which flows to run, e.g. BENCH_FLOWS=a,d; all by default. */
 const flows = new Set((process.env.BENCH_FLOWS ?? 'a,b,c,d').split(','));
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 /** User and system CPU time of a process, in microseconds (Linux clock ticks of 10 ms). */
 function processCpuUs(pid: number): number {
@@ -173,8 +169,10 @@ async function setUp(s: Services) {
 }
 
 const transactions = async () => {
-  const [row] = await services.sql<{ n: number }[]>`
-    SELECT (xact_commit + xact_rollback)::int AS n FROM pg_stat_database WHERE datname = current_database()`;
+  const [row] = await services.sql<{ n: number; rollbacks: number; deadlocks: number }[]>`
+    SELECT (xact_commit + xact_rollback)::int AS n, xact_rollback::int AS rollbacks, deadlocks::int
+    FROM pg_stat_database WHERE datname = current_database()`;
+  if (process.env.BENCH_DEBUG) console.log('  pg_stat_database', JSON.stringify(row));
   return row?.n ?? 0;
 };
 const redisReads = async () =>

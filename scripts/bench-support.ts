@@ -1,4 +1,5 @@
 /** What the ledger benchmarks share: a database of their own, the parties, the machine's load. */
+import { createServer } from 'node:net';
 import os from 'node:os';
 import postgres from 'postgres';
 import { type Ledger, memberPointsKey, partnerPointsKey } from '../ledger/index.ts';
@@ -111,4 +112,14 @@ export async function makeAccounts(
     );
   }
   await bench.handle.sql`VACUUM ANALYZE ledger_accounts`;
+}
+
+/** A loopback port nothing listens on now, for a process a bench starts. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
 }

@@ -1,4 +1,3 @@
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issuePayCode } from '../../members/index.ts';
 import { createPartnerClient, type PartnerClient } from '../../sdk/index.ts';
@@ -12,6 +11,7 @@ import {
   type TestPartner,
   uniqueCode,
 } from '../support/partners.ts';
+import { freePort } from '../support/redis-server.ts';
 
 // Tills stream purchases and redemptions at a hub that is killed (SIGKILL) again and again,
 // and retry each request as docs/signing.md says: the same Idempotency-Key and body until a
@@ -31,15 +31,6 @@ let till: CounterFixture;
 let port: number;
 let hubProcess: HubProcess | undefined;
 let hubUp: Promise<void>;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 function start(): Promise<void> {
   hubUp = startHubProcess(hub, { PORT: String(port), LOG_LEVEL: 'info' }).then((p) => {
