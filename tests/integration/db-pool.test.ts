@@ -114,7 +114,9 @@ it.each([
       }),
     );
     const pid = await backendPid(appName, 'idle in transaction');
-    const waiting = withWaiter ? sql`SELECT 1`.execute(handle.db) : undefined;
+    // The waiter must settle, never be stranded; it may fail once with the dead session's error
+    // (postgres.js hands it to the reconnect's first statement: one more 503 for a caller).
+    const waiting = withWaiter ? settled(sql`SELECT 1`.execute(handle.db)) : undefined;
     await drainMicrotasks();
 
     await terminate(pid);
