@@ -32,7 +32,7 @@ import {
 } from '../partners/index.ts';
 import { AppError, type Db, killPoint, newId } from '../platform/index.ts';
 import type { CounterDeps } from './deps.ts';
-import { answered, type TillRequestKey } from './once.ts';
+import { answered, type Outcome, type TillRequestKey } from './once.ts';
 import { scorePurchase } from './scoring.ts';
 import { insertPurchases, type NewPurchase, orderKey, purchasesForOrders } from './store.ts';
 import { checkPurchase, type PurchaseInput } from './validation.ts';
@@ -53,7 +53,7 @@ export type PurchaseAnswer = {
   tierChange: { from: string; to: string } | null;
 };
 
-export type PurchaseOutcome = { answer: PurchaseAnswer; replayed: boolean };
+export type PurchaseOutcome = Outcome<PurchaseAnswer>;
 
 /** A purchase on its way into a batch: checked, its store and rules found beforehand. */
 type EarnItem = {
@@ -261,13 +261,12 @@ function decide(
     const order = orderKey(item.partnerId, item.purchase.orderId);
     const booked = state.booked.get(order);
     if (booked) return bookedBefore(item, booked);
+    // The same order earlier in this batch (only fresh purchases are remembered here).
     const sameOrder = firstWithOrder.get(order);
-    if (sameOrder !== undefined) {
-      const first = plan.decisions[sameOrder];
+    const first = sameOrder === undefined ? undefined : plan.decisions[sameOrder];
+    if (sameOrder !== undefined && first?.kind === 'fresh') {
       if (items[sameOrder]?.purchaseHash !== item.purchaseHash) return orderReused(item);
-      return first?.kind === 'fresh'
-        ? { kind: 'replayed', answer: first.answer }
-        : (first ?? orderReused(item));
+      return { kind: 'replayed', answer: first.answer };
     }
     const memberId = state.memberIdOf(item);
     const member = memberId === undefined ? undefined : state.members.get(memberId);
