@@ -1,9 +1,10 @@
 import {
   AppError,
   type FieldProblem,
-  isStorableText,
+  isAcceptableText,
   isStorableTime,
   isUuid,
+  textRule,
 } from '../platform/index.ts';
 
 /**
@@ -46,8 +47,7 @@ class Checks {
   text(field: string, value: unknown, maxLength: number): void {
     if (typeof value !== 'string' || value.length < 1 || value.length > maxLength)
       this.problems.push({ field, reason: `1 to ${maxLength} characters` });
-    else if (!isStorableText(value))
-      this.problems.push({ field, reason: 'must not contain NUL or unpaired surrogates' });
+    else if (!isAcceptableText(value)) this.problems.push({ field, reason: textRule });
   }
 
   integer(field: string, value: unknown, min: number, max: number): void {

@@ -1,8 +1,7 @@
 import { IncomingMessage } from 'node:http';
 import type { Context, MiddlewareHandler } from 'hono';
-import { AppError } from '../platform/index.ts';
+import { AppError, forbiddenCharAt, textRule } from '../platform/index.ts';
 import type { HubEnv } from './context.ts';
-import { forbiddenCharAt, textRule } from './input.ts';
 
 /**
  * How many bytes of request body the hub reads, by path; the first match wins. The limit is
@@ -135,7 +134,7 @@ function lineAt(text: string, index: number, linesBefore: number): number {
 
 /**
  * A text request body (an uploaded CSV file) as decoded chunks, each checked against the rule
- * every input follows (gateway/input.ts). Invalid UTF-8 decodes to U+FFFD, so only control
+ * every input follows (textRule, platform/storable.ts). Invalid UTF-8 decodes to U+FFFD, so only control
  * characters need finding here; the offending line is named as `file.line.<n>`.
  */
 export async function* textChunks(body: ReadableStream<Uint8Array> | null): AsyncGenerator<string> {

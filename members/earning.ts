@@ -1,9 +1,9 @@
 import { sql } from 'kysely';
-import { AppError, type Db, newId } from '../platform/index.ts';
+import { AppError, type Db } from '../platform/index.ts';
 import { addToMonthSums, growthValuesAt } from './growth-value.ts';
 import type { MembershipSettings } from './settings.ts';
 import { addMonths } from './settings.ts';
-import { qualifyingTier, type TierView, tierByCode } from './tiers.ts';
+import { qualifyingTier, type TierView, tierByCode, writeTierSteps } from './tiers.ts';
 
 /**
  * What a batch of purchases needs of the members it pays: who a partner's customer ids are,
@@ -173,37 +173,12 @@ export async function writeEarnings(
   const [rows] = await Promise.all([
     inserted,
     addToMonthSums(tx, growths),
-    upgrades.length > 0 ? recordUpgrades(tx, upgrades, now, settings) : undefined,
+    writeTierSteps(
+      tx,
+      upgrades.map((u) => ({ ...u, reason: 'growth' as const, growthEventId: u.eventId })),
+      now,
+      addMonths(now, settings.tierReviewMonths),
+    ),
   ]);
   return rows.length;
-}
-
-async function recordUpgrades(
-  tx: Db,
-  upgrades: Upgrade[],
-  now: Date,
-  settings: Pick<MembershipSettings, 'tierReviewMonths'>,
-): Promise<void> {
-  const last = new Map<string, Upgrade>();
-  for (const u of upgrades) last.set(u.memberId, u);
-  const finals = [...last.values()];
-  const reviewAt = addMonths(now, settings.tierReviewMonths).toISOString();
-  await Promise.all([
-    sql`
-      UPDATE members m SET tier_code = t.tier_code, tier_since = ${now.toISOString()}::timestamptz,
-        tier_review_at = CASE WHEN t.rank > 0 THEN ${reviewAt}::timestamptz END
-      FROM unnest(${finals.map((u) => u.memberId)}::uuid[], ${finals.map((u) => u.to.code)}::text[],
-        ${finals.map((u) => u.to.rank)}::int4[]) AS t(id, tier_code, rank)
-      WHERE m.id = t.id`.execute(tx),
-    sql`
-      INSERT INTO tier_changes (id, member_id, from_tier, to_tier, reason, growth_value, growth_event_id, changed_at)
-      SELECT id, member_id, from_tier, to_tier, 'growth', growth_value, growth_event_id, ${now.toISOString()}::timestamptz
-      FROM unnest(${upgrades.map(() => newId())}::uuid[], ${upgrades.map((u) => u.memberId)}::uuid[],
-        ${upgrades.map((u) => u.from)}::text[], ${upgrades.map((u) => u.to.code)}::text[],
-        ${upgrades.map((u) => u.growthValue)}::int8[], ${upgrades.map((u) => u.eventId)}::uuid[])
-        AS t(id, member_id, from_tier, to_tier, growth_value, growth_event_id)
-      -- Only for events this batch recorded: an event recorded already (a race the caller
-      -- rolls back for) must fail the count, not the reference.
-      WHERE EXISTS (SELECT 1 FROM growth_events g WHERE g.id = t.growth_event_id)`.execute(tx),
-  ]);
 }

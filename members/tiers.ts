@@ -4,12 +4,13 @@ import {
   type Db,
   databaseCache,
   type GrowthKind,
-  isStorableText,
+  isAcceptableText,
   isStorableTime,
   newId,
   parseRatio,
   type Tier,
   type TierChangeReason,
+  textRule,
 } from '../platform/index.ts';
 import { addToMonthSums, growthValueAt } from './growth-value.ts';
 import { lockActiveMember, type MemberDeps } from './members.ts';
@@ -172,8 +173,8 @@ const futureSkewMaxMs = 5 * 60_000;
 
 function validateGrowthEvent(input: GrowthEventInput, now: Date): void {
   const fields: { field: string; reason: string }[] = [];
-  if (!isStorableText(input.eventRef)) {
-    fields.push({ field: 'eventRef', reason: 'must not contain NUL or unpaired surrogates' });
+  if (!isAcceptableText(input.eventRef)) {
+    fields.push({ field: 'eventRef', reason: textRule });
   }
   if (!isStorableTime(input.occurredAt)) {
     fields.push({ field: 'occurredAt', reason: 'not a valid time' });
@@ -305,41 +306,58 @@ async function sameEventOrConflict(db: Db, input: GrowthEventInput): Promise<str
   return existing.id;
 }
 
-export async function changeTier(
+/** One step of a member's tier, as tier_changes records it. */
+export type TierStep = {
+  memberId: string;
+  from: string;
+  to: TierView;
+  reason: TierChangeReason;
+  growthValue: number;
+  /** The growth event that caused it (an upgrade), or null (a review). */
+  growthEventId: string | null;
+};
+
+/**
+ * Writes tier steps: each member's row once, at its last step's tier (with a review date from
+ * `reviewAt` above the entry tier), and one tier_changes row per step; two statements, however
+ * many steps. A step naming a growth event is recorded only if the event exists: a caller that
+ * lost a race recording the event sees it in its own count, never as a foreign-key failure.
+ */
+export async function writeTierSteps(
   db: Db,
-  change: {
-    memberId: string;
-    from: string;
-    to: TierView;
-    reason: TierChangeReason;
-    growthValue: number;
-    growthEventId: string | null;
-    at: Date;
-    reviewAt: Date;
-  },
+  steps: TierStep[],
+  at: Date,
+  reviewAt: Date,
+): Promise<void> {
+  if (steps.length === 0) return;
+  const last = new Map<string, TierStep>();
+  for (const step of steps) last.set(step.memberId, step);
+  const finals = [...last.values()];
+  await Promise.all([
+    sql`
+      UPDATE members m SET tier_code = t.tier_code, tier_since = ${at.toISOString()}::timestamptz,
+        tier_review_at = CASE WHEN t.rank > 0 THEN ${reviewAt.toISOString()}::timestamptz END
+      FROM unnest(${finals.map((u) => u.memberId)}::uuid[], ${finals.map((u) => u.to.code)}::text[],
+        ${finals.map((u) => u.to.rank)}::int4[]) AS t(id, tier_code, rank)
+      WHERE m.id = t.id`.execute(db),
+    sql`
+      INSERT INTO tier_changes (id, member_id, from_tier, to_tier, reason, growth_value, growth_event_id, changed_at)
+      SELECT id, member_id, from_tier, to_tier, reason, growth_value, growth_event_id, ${at.toISOString()}::timestamptz
+      FROM unnest(${steps.map(() => newId())}::uuid[], ${steps.map((u) => u.memberId)}::uuid[],
+        ${steps.map((u) => u.from)}::text[], ${steps.map((u) => u.to.code)}::text[],
+        ${steps.map((u) => u.reason)}::text[], ${steps.map((u) => u.growthValue)}::int8[],
+        ${steps.map((u) => u.growthEventId)}::uuid[])
+        AS t(id, member_id, from_tier, to_tier, reason, growth_value, growth_event_id)
+      WHERE t.growth_event_id IS NULL
+        OR EXISTS (SELECT 1 FROM growth_events g WHERE g.id = t.growth_event_id)`.execute(db),
+  ]);
+}
+
+async function changeTier(
+  db: Db,
+  change: TierStep & { at: Date; reviewAt: Date },
 ): Promise<TierChangeView> {
-  await db
-    .updateTable('members')
-    .set({
-      tier_code: change.to.code,
-      tier_since: change.at,
-      tier_review_at: change.to.rank > 0 ? change.reviewAt : null,
-    })
-    .where('id', '=', change.memberId)
-    .execute();
-  await db
-    .insertInto('tier_changes')
-    .values({
-      id: newId(),
-      member_id: change.memberId,
-      from_tier: change.from,
-      to_tier: change.to.code,
-      reason: change.reason,
-      growth_value: change.growthValue,
-      growth_event_id: change.growthEventId,
-      changed_at: change.at,
-    })
-    .execute();
+  await writeTierSteps(db, [change], change.at, change.reviewAt);
   return {
     fromTier: change.from,
     toTier: change.to.code,

@@ -84,4 +84,9 @@ export {
   type Services,
   StartupError,
 } from './services.ts';
-export { isStorableText, isStorableTime } from './storable.ts';
+export {
+  forbiddenCharAt,
+  isAcceptableText,
+  isStorableTime,
+  textRule,
+} from './storable.ts';
