@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   type GroupCommitWriter,
   type PlannedAccrual,
@@ -34,7 +33,13 @@ import { AppError, type Db, killPoint, newId } from '../platform/index.ts';
 import type { CounterDeps } from './deps.ts';
 import { answered, type Outcome, type TillRequestKey } from './once.ts';
 import { scorePurchase } from './scoring.ts';
-import { insertPurchases, type NewPurchase, orderKey, purchasesForOrders } from './store.ts';
+import {
+  factsDigest,
+  insertPurchases,
+  type NewPurchase,
+  orderKey,
+  purchasesForOrders,
+} from './store.ts';
 import { checkPurchase, type PurchaseInput } from './validation.ts';
 
 /** What a till is told for a purchase, and told again for every retry of it. */
@@ -77,7 +82,7 @@ export function purchaseHash(input: PurchaseInput): string {
     purchasedAt: input.purchasedAt.toISOString(),
     member: 'customerId' in input.member ? { customerId: input.member.customerId } : input.member,
   };
-  return createHash('sha256').update(JSON.stringify(facts)).digest('base64url');
+  return factsDigest(facts);
 }
 
 /** A batch found its state changed under it (a duplicate committed meanwhile): run it again. */

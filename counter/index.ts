@@ -4,7 +4,7 @@
 import { type BenefitUseAnswer, useBenefitAtCounter } from './benefits.ts';
 import type { CounterDeps } from './deps.ts';
 import { createEarning, type PurchaseAnswer, type PurchaseOutcome } from './earn.ts';
-import type { Outcome, TillRequestKey } from './once.ts';
+import { answered, keepAnswer, type Outcome, type TillRequestKey } from './once.ts';
 import {
   type AuthorisationAnswer,
   authoriseRedemption,
@@ -39,6 +39,7 @@ export type {
   TillRequestKey,
   VoidAnswer,
 };
+export { answered, keepAnswer };
 
 type Tail<F> = F extends (deps: CounterDeps, ...rest: infer R) => infer Out
   ? (...rest: R) => Out

@@ -82,7 +82,8 @@ export async function once<T>(
         if (kept) throw new KeptAnswer(kept);
         throw new AppError('idempotency_in_progress', undefined, { retryAfterSeconds: 1 });
       }
-      if (key && isAppError(error) && keepsRefusal(error)) await keepRefusal(deps, key, error);
+      if (key && isAppError(error) && keepsRefusal(error))
+        await keepAnswer(deps, key, key.refusal(error));
       throw error;
     }
   }
@@ -90,11 +91,18 @@ export async function once<T>(
 
 const attemptsMax = 3;
 
-/** Keeps a refusal as the key's answer; if another answer was kept meanwhile, that one is sent. */
-async function keepRefusal(deps: CounterDeps, key: TillRequestKey, error: AppError) {
+/**
+ * Keeps an answer under its key in a transaction of its own (a refusal, after its use case
+ * rolled back; a batch request's answer, after its purchases committed). If another request
+ * with the key kept one meanwhile, that one is sent instead (KeptAnswer).
+ */
+export async function keepAnswer(
+  deps: CounterDeps,
+  key: TillRequestKey,
+  response: StoredResponse,
+): Promise<void> {
   const { db, clock } = deps.services;
-  const kept = await keepAnswers(db, [{ ...key, response: key.refusal(error) }], clock.now());
-  if (kept === 1) return;
+  if ((await keepAnswers(db, [{ ...key, response }], clock.now())) === 1) return;
   const first = await keptAnswer(db, key);
   if (first) throw new KeptAnswer(first);
 }

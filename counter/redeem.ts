@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   countPayCodeMiss,
   dropPayCode,
@@ -17,6 +16,7 @@ import { AppError, type Db } from '../platform/index.ts';
 import type { CounterDeps } from './deps.ts';
 import { type Outcome, once, type TillRequestKey } from './once.ts';
 import {
+  factsDigest,
   finishRedemption,
   insertRedemption,
   lockRedemptionByHold,
@@ -58,7 +58,7 @@ function redemptionHash(step: Step, input: RedemptionInput): string {
     orderAmountMinor: input.orderAmountMinor,
     points: input.points,
   };
-  return createHash('sha256').update(JSON.stringify(facts)).digest('base64url');
+  return factsDigest(facts);
 }
 
 /** The first answer for an order already redeemed, if this is the same request. */

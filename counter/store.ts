@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Selectable } from 'kysely';
 import { sql } from 'kysely';
 import type {
@@ -18,6 +19,15 @@ export type RedemptionRow = Selectable<CounterRedemptionsTable>;
 export type RefundRow = Selectable<CounterRefundsTable>;
 
 const orderKey = (partnerId: string, orderId: string) => `${partnerId} ${orderId}`;
+
+/**
+ * The digest of what a till said about an order (kept as the row's request_hash), by which a
+ * retry is told apart from the same order id with other facts. The facts come in a fixed key
+ * order from one place each, so plain JSON is canonical here.
+ */
+export function factsDigest(facts: Record<string, unknown>): string {
+  return createHash('sha256').update(JSON.stringify(facts)).digest('base64url');
+}
 
 /** The purchases already booked for these orders, keyed `${partnerId} ${orderId}`. */
 export async function purchasesForOrders(

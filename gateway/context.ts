@@ -21,6 +21,8 @@ export type PartnerEnv = {
     partner: VerifyingPartner;
     /** base64url SHA-256 of the exact request body bytes, as signed. */
     bodyDigest: string;
+    /** The path and query the signature covered. */
+    target: string;
     /** A POST's Idempotency-Key and the digest of the request it came with. */
     idempotency?: { key: string; requestHash: string };
   };

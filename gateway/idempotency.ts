@@ -10,7 +10,6 @@ import {
 } from '../partners/index.ts';
 import { AppError } from '../platform/index.ts';
 import type { PartnerEnv } from './context.ts';
-import { pathWithQuery } from './partner-auth.ts';
 import { problemParts } from './problem.ts';
 import { receiptHeaders } from './receipts.ts';
 
@@ -56,7 +55,7 @@ export const idempotencyKeyHeader: MiddlewareHandler<PartnerEnv> = async (c, nex
   if (c.req.method === 'POST') {
     c.set('idempotency', {
       key: requireKey(c),
-      requestHash: requestHash(c.req.method, pathWithQuery(c.req.url), c.get('bodyDigest')),
+      requestHash: requestHash(c.req.method, c.get('target'), c.get('bodyDigest')),
     });
   }
   await next();

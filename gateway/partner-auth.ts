@@ -17,16 +17,18 @@ export function pathWithQuery(url: string): string {
  */
 const verifySignature: MiddlewareHandler<PartnerEnv> = async (c, next) => {
   const digest = bodyDigest(new Uint8Array(await c.req.arrayBuffer()));
+  const target = pathWithQuery(c.req.url);
   const partner = await limitSignatureChecks(c, () =>
     verifyPartnerRequest(c.get('services'), {
       method: c.req.method,
-      pathWithQuery: pathWithQuery(c.req.url),
+      pathWithQuery: target,
       headers: (name) => c.req.header(name),
       bodyDigest: digest,
     }),
   );
   c.set('partner', partner);
   c.set('bodyDigest', digest);
+  c.set('target', target);
   c.set('logger', c.get('logger').child({ partnerId: partner.id }));
   await next();
 };

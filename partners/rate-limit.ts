@@ -20,15 +20,25 @@ import {
  */
 export const defaultRateLimitPerMinute = 300_000;
 
-/** A partner's requests, on the hub's one limiter; load protection, so it fails open... */
+const policies = new Map<number, LimitPolicy>();
+
+/**
+ * A partner's requests, on the hub's one limiter; load protection, so it fails open (the nonce
+ * beside it fails closed: without Redis a replay could not be told apart). One policy per
+ * distinct limit, made once: every signed request asks for it.
+ */
 function partnerRequests(limitPerMinute: number): LimitPolicy {
-  return limitPolicy({
-    name: 'partner-requests',
-    limit: limitPerMinute,
-    windowMs: 60_000,
-    // ...but the nonce beside it fails closed: without Redis a replay could not be told apart.
-    whenUnavailable: 'open',
-  });
+  let policy = policies.get(limitPerMinute);
+  if (policy === undefined) {
+    policy = limitPolicy({
+      name: 'partner-requests',
+      limit: limitPerMinute,
+      windowMs: 60_000,
+      whenUnavailable: 'open',
+    });
+    policies.set(limitPerMinute, policy);
+  }
+  return policy;
 }
 
 /**

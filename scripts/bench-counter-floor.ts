@@ -9,26 +9,20 @@
  * Prints rate, p50/p99, the server's CPU per request, the machine's CPU per request.
  */
 import { spawn } from 'node:child_process';
-import {
-  createHash,
-  createPublicKey,
-  generateKeyPairSync,
-  type KeyObject,
-  randomBytes,
-  sign,
-  verify,
-} from 'node:crypto';
-import fs from 'node:fs';
+import { createHash, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
 import http from 'node:http';
 import { Redis } from 'ioredis';
 import { createLedger } from '../ledger/index.ts';
 import { createLogger, loadConfig, newId, openDatabase, type Services } from '../platform/index.ts';
 import {
+  benchClient,
   busySince,
   freePort,
   latencySummary,
   machineCpu,
   openBenchDatabase,
+  partnerSigner,
+  processCpuUs,
 } from './bench-support.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 15);
@@ -116,11 +110,6 @@ async function serve(port: number, withLedger: boolean, publicJwk: string) {
     .listen(port, '127.0.0.1', () => process.stdout.write('listening\n'));
 }
 
-function processCpuUs(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
-}
-
 async function run(withLedger: boolean, bench: { url: string }, members: string[]) {
   const { publicKey, privateKey } = generateKeyPairSync('ed25519');
   const partnerId = newId();
@@ -137,61 +126,20 @@ async function run(withLedger: boolean, bench: { url: string }, members: string[
     { env: { ...process.env, DATABASE_URL: bench.url }, stdio: ['ignore', 'pipe', 'inherit'] },
   );
   await new Promise<void>((resolve) => server.stdout?.once('data', () => resolve()));
-  const agent = new http.Agent({ keepAlive: true, maxSockets: counters });
-  const header = Buffer.from(JSON.stringify({ alg: 'EdDSA', kid: 'floor' })).toString('base64url');
+  const post = benchClient(port, counters);
+  const signed = partnerSigner(partnerId, 'floor', privateKey);
+  const path = '/v1/partner/accruals';
   let n = 0;
-  const send = () =>
-    new Promise<number>((resolve, reject) => {
-      n += 1;
-      const body = JSON.stringify({
-        orderId: `F-${newId()}`,
-        amountMinor: 100 + ((n * 7919) % 50_000),
-        memberId: members[(n * 7919) % members.length],
-        purchasedAt: new Date().toISOString(),
-      });
-      const nonce = randomBytes(18).toString('base64url');
-      const timestamp = String(Math.floor(Date.now() / 1000));
-      const key = newId();
-      const digest = createHash('sha256').update(body).digest('base64url');
-      const path = '/v1/partner/accruals';
-      const payload = [
-        'hub-request-v1',
-        partnerId,
-        'POST',
-        path,
-        timestamp,
-        nonce,
-        key,
-        digest,
-      ].join('\n');
-      const input = `${header}.${Buffer.from(payload).toString('base64url')}`;
-      const signature = sign(null, Buffer.from(input), privateKey as KeyObject).toString(
-        'base64url',
-      );
-      const req = http.request(
-        {
-          host: '127.0.0.1',
-          port,
-          path,
-          method: 'POST',
-          agent,
-          headers: {
-            'hub-partner': partnerId,
-            'hub-timestamp': timestamp,
-            'hub-nonce': nonce,
-            'hub-signature': `${header}..${signature}`,
-            'idempotency-key': key,
-            'content-type': 'application/json',
-          },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
+  const send = async () => {
+    n += 1;
+    const body = JSON.stringify({
+      orderId: `F-${newId()}`,
+      amountMinor: 100 + ((n * 7919) % 50_000),
+      memberId: members[(n * 7919) % members.length],
+      purchasedAt: new Date().toISOString(),
     });
+    return (await post(path, signed('POST', path, body, newId()), body)).status;
+  };
   await Promise.all(Array.from({ length: counters }, send));
   const latencies: number[] = [];
   let failures = 0;
@@ -222,7 +170,6 @@ async function run(withLedger: boolean, bench: { url: string }, members: string[
     `  per request: server ${(serverUs / done).toFixed(0)} us CPU, load generator ${((load.user + load.system) / done).toFixed(0)} us, machine ${((2 * busy * 1e6) / (done / elapsed)).toFixed(0)} us (${(busy * 100).toFixed(0)}% busy)`,
   );
   server.kill('SIGKILL');
-  agent.destroy();
 }
 
 /**

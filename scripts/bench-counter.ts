@@ -9,26 +9,22 @@
  * round trips per operation, and the hub's peak RSS. Loopback only; stops by itself. Not a test.
  */
 import { spawn } from 'node:child_process';
-import {
-  createHash,
-  createPrivateKey,
-  generateKeyPairSync,
-  type KeyObject,
-  randomBytes,
-  sign,
-} from 'node:crypto';
-import fs from 'node:fs';
-import http from 'node:http';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { openDomains } from '../domains.ts';
 import { enrolAtPartner, issuePayCode } from '../members/index.ts';
 import { addStore, onboardPartner, registerPartnerKey } from '../partners/index.ts';
 import { createLogger, loadConfig, newId, openServices, type Services } from '../platform/index.ts';
 import {
+  type Answer,
+  benchClient,
   busySince,
   freePort,
   latencySummary,
   machineCpu,
   openBenchDatabase,
+  partnerSigner,
+  processCpuUs,
+  processRssMb,
 } from './bench-support.ts';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 15);
@@ -38,72 +34,6 @@ const membersCount = Number(process.env.BENCH_MEMBERS ?? 20_000);
 const alg = process.env.BENCH_ALG === 'ES256' ? 'ES256' : 'EdDSA';
 /** Which flows to run, e.g. BENCH_FLOWS=a,d; all by default. */
 const flows = new Set((process.env.BENCH_FLOWS ?? 'a,b,c,d').split(','));
-
-/** User and system CPU time of a process, in microseconds (Linux clock ticks of 10 ms). */
-function processCpuUs(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
-}
-
-/** Peak and current resident memory of a process, in MB. */
-function processRssMb(pid: number): { peak: number; now: number } {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
-  return { peak: kb('VmHWM') / 1024, now: kb('VmRSS') / 1024 };
-}
-
-/**
- * Signs as docs/signing.md says, with node:crypto directly (a partner's server would use its
- * platform's fastest signer): the load generator must cost little next to the hub it measures.
- */
-function signer(partnerId: string, kid: string, key: KeyObject) {
-  const header = Buffer.from(JSON.stringify({ alg, kid })).toString('base64url');
-  return (method: string, path: string, body: string, idempotencyKey: string) => {
-    const nonce = randomBytes(18).toString('base64url');
-    const timestamp = String(Math.floor(Date.now() / 1000));
-    const digest = createHash('sha256').update(body).digest('base64url');
-    const payload = Buffer.from(
-      ['hub-request-v1', partnerId, method, path, timestamp, nonce, idempotencyKey, digest].join(
-        '\n',
-      ),
-    ).toString('base64url');
-    const input = Buffer.from(`${header}.${payload}`);
-    const signature =
-      alg === 'EdDSA'
-        ? sign(null, input, key)
-        : sign('sha256', input, { key, dsaEncoding: 'ieee-p1363' });
-    return {
-      'hub-partner': partnerId,
-      'hub-timestamp': timestamp,
-      'hub-nonce': nonce,
-      'hub-signature': `${header}..${signature.toString('base64url')}`,
-      'idempotency-key': idempotencyKey,
-      'content-type': 'application/json',
-    };
-  };
-}
-
-type Answer = { status: number; body: string };
-
-function client(port: number, maxSockets: number) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets });
-  return (path: string, headers: Record<string, string>, body: string) =>
-    new Promise<Answer>((resolve, reject) => {
-      const req = http.request(
-        { host: '127.0.0.1', port, path, method: 'POST', agent, headers },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }),
-          );
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
-}
 
 const bench = await openBenchDatabase('counter');
 const env = { ...process.env, DATABASE_URL: bench.url, LOG_LEVEL: 'warn' };
@@ -164,7 +94,7 @@ async function setUp(s: Services) {
     partnerId: partner.id,
     storeCode,
     members,
-    sign: signer(partner.id, 'bench', privateKey),
+    sign: partnerSigner(partner.id, 'bench', privateKey, alg),
   };
 }
 
@@ -271,7 +201,7 @@ try {
     if (i > 200) throw new Error('the hub did not become ready');
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  const post = client(port, Math.max(counters, batchCounters));
+  const post = benchClient(port, Math.max(counters, batchCounters));
   let n = 0;
   const purchase = () => {
     n += 1;

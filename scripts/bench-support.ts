@@ -1,4 +1,7 @@
-/** What the ledger benchmarks share: a database of their own, the parties, the machine's load. */
+/** What the benchmarks share: a database of their own, the parties, the machine's load. */
+import { createHash, type KeyObject, randomBytes, sign } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import postgres from 'postgres';
@@ -122,4 +125,76 @@ export async function freePort(): Promise<number> {
   await new Promise((resolve) => server.close(resolve));
   if (address === null || typeof address === 'string') throw new Error('no port');
   return address.port;
+}
+
+/** User and system CPU time of a process, in microseconds (Linux clock ticks of 10 ms). */
+export function processCpuUs(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+/** Peak and current resident memory of a process, in MB. */
+export function processRssMb(pid: number): { peak: number; now: number } {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { peak: kb('VmHWM') / 1024, now: kb('VmRSS') / 1024 };
+}
+
+/**
+ * Signs as docs/signing.md says, with node:crypto directly (a partner's server would use its
+ * platform's fastest signer): the load generator must cost little next to the hub it measures.
+ */
+export function partnerSigner(
+  partnerId: string,
+  kid: string,
+  key: KeyObject,
+  alg: 'EdDSA' | 'ES256' = 'EdDSA',
+) {
+  const header = Buffer.from(JSON.stringify({ alg, kid })).toString('base64url');
+  return (method: string, path: string, body: string, idempotencyKey: string) => {
+    const nonce = randomBytes(18).toString('base64url');
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const digest = createHash('sha256').update(body).digest('base64url');
+    const payload = Buffer.from(
+      ['hub-request-v1', partnerId, method, path, timestamp, nonce, idempotencyKey, digest].join(
+        '\n',
+      ),
+    ).toString('base64url');
+    const input = Buffer.from(`${header}.${payload}`);
+    const signature =
+      alg === 'EdDSA'
+        ? sign(null, input, key)
+        : sign('sha256', input, { key, dsaEncoding: 'ieee-p1363' });
+    return {
+      'hub-partner': partnerId,
+      'hub-timestamp': timestamp,
+      'hub-nonce': nonce,
+      'hub-signature': `${header}..${signature.toString('base64url')}`,
+      'idempotency-key': idempotencyKey,
+      'content-type': 'application/json',
+    };
+  };
+}
+
+export type Answer = { status: number; body: string };
+
+/** POSTs on keep-alive connections to a server on loopback; resolves with status and body. */
+export function benchClient(port: number, maxSockets: number) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets });
+  return (path: string, headers: Record<string, string>, body: string) =>
+    new Promise<Answer>((resolve, reject) => {
+      const req = http.request(
+        { host: '127.0.0.1', port, path, method: 'POST', agent, headers },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }),
+          );
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
 }

@@ -1,6 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import type { PurchaseInput } from '../../counter/index.ts';
-import { KeptAnswer, keepAnswers, keptAnswer } from '../../partners/index.ts';
+import { answered, keepAnswer, type PurchaseInput } from '../../counter/index.ts';
+import { KeptAnswer, keptAnswer } from '../../partners/index.ts';
 import { type Logger, problemTypes } from '../../platform/index.ts';
 import type { PartnerEnv } from '../context.ts';
 import { tillKey } from '../idempotency.ts';
@@ -159,7 +159,7 @@ export function register(app: OpenAPIHono<PartnerEnv>): void {
     const { purchases } = c.req.valid('json');
     const partnerId = c.get('partner').id;
     const key = tillKey(c);
-    const { db, clock } = c.get('services');
+    const { db } = c.get('services');
     // A batch retried under its key gets its first answer; its purchases, each once by order id.
     const kept = key ? await keptAnswer(db, key) : undefined;
     if (kept) throw new KeptAnswer(kept);
@@ -171,18 +171,8 @@ export function register(app: OpenAPIHono<PartnerEnv>): void {
         : failure(orderId, s.error, c.get('logger'));
     });
     const body = { results };
-    if (key) {
-      // Every purchase committed with its own answer; the batch's answer is kept after them.
-      const response = {
-        status: 200,
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(body),
-      };
-      if ((await keepAnswers(db, [{ ...key, response }], clock.now())) !== 1) {
-        const first = await keptAnswer(db, key);
-        if (first) throw new KeptAnswer(first);
-      }
-    }
+    // Every purchase committed with its own answer; the batch's answer is kept after them.
+    if (key) await keepAnswer(c.get('counter').deps, key, answered(body));
     return c.json(body, 200, await receiptHeaders(c, body));
   });
 }
