@@ -127,6 +127,17 @@ export interface StaffTokensTable {
   revoked_at: Date | null;
 }
 
+export interface AuditLogTable {
+  id: string;
+  at: Date;
+  actor_kind: 'staff' | 'partner' | 'member' | 'system';
+  actor_id: string;
+  action: string;
+  subject: string;
+  before: Json<Record<string, unknown> | null>;
+  after: Json<Record<string, unknown> | null>;
+}
+
 export interface PartnerRulesTable {
   partner_id: string;
   earn_rule: Json<Record<string, unknown> | null>;
@@ -291,6 +302,7 @@ export interface Database extends MembershipSchema, SettlementSchema {
   staff: StaffTable;
   staff_tokens: StaffTokensTable;
   partner_rules: PartnerRulesTable;
+  audit_log: AuditLogTable;
 }
 
 export type Partner = Selectable<PartnersTable>;
@@ -299,3 +311,4 @@ export type Member = Selectable<MembersTable>;
 export type PartnerKey = Selectable<PartnerKeysTable>;
 export type IdempotencyKey = Selectable<IdempotencyKeysTable>;
 export type Staff = Selectable<StaffTable>;
+export type AuditEntry = Selectable<AuditLogTable>;

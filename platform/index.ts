@@ -1,3 +1,10 @@
+export {
+  type AuditActor,
+  type AuditQuery,
+  type AuditRecord,
+  listAudit,
+  recordAudit,
+} from './audit.ts';
 export { type DatabaseCache, databaseCache } from './cache.ts';
 export { type Clock, type ManualClock, manualClock, systemClock } from './clock.ts';
 export { type Config, ConfigError, loadConfig } from './config.ts';
