@@ -229,24 +229,34 @@ export type AvailableBenefit = BenefitView & {
 };
 
 /**
- * Every benefit available to the member now, across all brands and the hub: active, in its
- * window, for the member's tier and paid status, from an active partner, with uses left.
- * One query; the eligibility rules are the same SQL as recordBenefitUse's.
+ * Every benefit the member may use now, across all brands and the hub: active, in its window,
+ * for the member's tier and paid status, from an active partner, with uses left.
  */
 export async function availableBenefits(
   deps: MemberDeps,
   memberId: string,
 ): Promise<AvailableBenefit[]> {
+  const benefits = await memberBenefits(deps, memberId);
+  return benefits.filter((b) => b.usesLeft === null || b.usesLeft > 0);
+}
+
+/**
+ * Every benefit offered to the member now, as the member's own view lists them: those used up
+ * for the period too, with 0 uses left and the end of the period, when they renew. One query;
+ * the eligibility rules are the same SQL as recordBenefitUse's.
+ */
+export async function memberBenefits(
+  deps: MemberDeps,
+  memberId: string,
+): Promise<AvailableBenefit[]> {
   const now = deps.clock.now();
   const rows = await eligibleBenefits(deps.db, memberId, now).execute();
-  return rows
-    .filter((r) => r.usage_limit === null || r.used < r.usage_limit)
-    .map((r) => ({
-      ...toView(r, r.partner_code, r.partner_brand),
-      usesLeft: r.usage_limit === null ? null : r.usage_limit - r.used,
-      usedThisPeriod: r.used,
-      periodEndsAt: r.period_end,
-    }));
+  return rows.map((r) => ({
+    ...toView(r, r.partner_code, r.partner_brand),
+    usesLeft: r.usage_limit === null ? null : Math.max(0, r.usage_limit - r.used),
+    usedThisPeriod: r.used,
+    periodEndsAt: r.period_end,
+  }));
 }
 
 function eligibleBenefits(db: Db, memberId: string, now: Date) {
