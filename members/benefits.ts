@@ -219,7 +219,8 @@ function toView(b: Benefit, partnerCode: string | null, brand: string | null): B
   };
 }
 
-const allianceTimeZone = sql<string>`coalesce((SELECT time_zone FROM alliance WHERE id = 1), 'Asia/Shanghai')`;
+/** The alliance's time zone, as SQL: periods and dates members see are cut in it. */
+export const allianceTimeZone = sql<string>`coalesce((SELECT time_zone FROM alliance WHERE id = 1), 'Asia/Shanghai')`;
 
 export type AvailableBenefit = BenefitView & {
   /** Uses left in the current period; null when the benefit has no limit. */

@@ -104,7 +104,22 @@ export {
   type SegmentMember,
   type SegmentRun,
   segmentNames,
+  segmentsVisibleToPartner,
 } from './segments.ts';
+export {
+  type BrandLink,
+  brandLinks,
+  type ClosedMembership,
+  type ClosingPreview,
+  closeOwnMembership,
+  closingConfirmationTtlSeconds,
+  type EndedLink,
+  expiringSoonDays,
+  type PointsExpiringSoon,
+  pointsExpiringSoon,
+  previewClosing,
+  unlinkBrand,
+} from './self-service.ts';
 export { cachedMembershipSettings, type MembershipSettings } from './settings.ts';
 export {
   issueMemberSession,

@@ -134,3 +134,26 @@ export async function memberSegments(db: Db, memberId: string): Promise<SegmentN
     .execute();
   return rows.map((r) => r.segment).sort();
 }
+
+/**
+ * The segments a partner may be told for a member (the till's member lookup shows them): the
+ * latest run's, only if the member allows partner sharing (consent_partner_sharing) and the
+ * membership is open. null when the member does not share: the partner is told nothing, not
+ * even that the member has no segment. An empty list: shared, but in no segment (before the
+ * first run, or a member the run did not see).
+ */
+export async function segmentsVisibleToPartner(
+  db: Db,
+  memberId: string,
+): Promise<SegmentName[] | null> {
+  const rows = await db
+    .selectFrom('members as m')
+    .leftJoin('member_segments as s', 's.member_id', 'm.id')
+    .select('s.segment')
+    .where('m.id', '=', memberId)
+    .where('m.status', '=', 'active')
+    .where('m.consent_partner_sharing', '=', true)
+    .execute();
+  if (rows.length === 0) return null;
+  return rows.flatMap((r) => (r.segment === null ? [] : [r.segment])).sort();
+}

@@ -3,6 +3,7 @@ import {
   findMemberById,
   growthEvents,
   paidStatus,
+  pointsExpiringSoon,
   tierHistory,
   tierProgress,
   updateProfile,
@@ -23,7 +24,25 @@ import {
 const security = [{ memberSession: [] }];
 
 const PointsSchema = z
-  .object({ balance: z.number().int(), held: z.number().int(), available: z.number().int() })
+  .object({
+    balance: z.number().int(),
+    held: z.number().int(),
+    available: z.number().int(),
+    expiringSoon: z
+      .object({
+        withinDays: z.number().int(),
+        points: z.number().int(),
+        byDate: z.array(
+          z.object({
+            date: z
+              .string()
+              .openapi({ example: '2026-12-24', description: 'in the alliance’s time zone' }),
+            points: z.number().int(),
+          }),
+        ),
+      })
+      .openapi({ description: 'points that expire in the next withinDays days unless spent' }),
+  })
   .openapi('MemberPoints');
 
 export const getActivityRoute = createRoute({
@@ -225,15 +244,16 @@ export function registerMe(app: OpenAPIHono<MemberEnv>): void {
     const memberId = c.get('memberId');
     const profile = await findMemberById(services.db, memberId);
     if (!profile) throw new AppError('not_found', 'No such member.');
-    const [progress, paid, points] = await Promise.all([
+    const [progress, paid, points, expiringSoon] = await Promise.all([
       tierProgress(services, memberId),
       paidStatus(services, memberId),
       c.get('ledger').memberPoints(memberId),
+      pointsExpiringSoon(services, c.get('ledger'), memberId),
     ]);
     return c.json(
       {
         profile: profileJson(profile),
-        points,
+        points: { ...points, expiringSoon },
         tier: progressJson(progress),
         paidMembership: paidJson(paid),
       },

@@ -227,3 +227,148 @@ describe('benefits', () => {
     expect([refused.status, refused.body.reason]).toEqual([422, 'benefit_exhausted']);
   });
 });
+
+const tillMember = (i: number) => {
+  const m = till.members[i];
+  if (!m) throw new Error(`no member ${i}`);
+  return m;
+};
+
+async function sessionOf(memberId: string): Promise<string> {
+  return (await issueMemberSession(hub.services, memberId)).token;
+}
+
+describe('points expiring soon', () => {
+  it('are listed per day in the alliance’s time zone, for the next 30 days, and shrink as points are spent', async () => {
+    const m = tillMember(1);
+    const lots: [number, string][] = [
+      [100, '2026-11-27T08:00:00Z'],
+      [50, '2026-11-27T20:00:00Z'], // 28 November in Shanghai
+      [30, '2026-11-28T01:00:00Z'],
+      [70, '2026-12-25T07:00:00Z'], // within 30 days of now
+      [200, '2027-01-09T08:00:00Z'], // 45 days on: not soon
+    ];
+    for (const [points, expiresAt] of lots) {
+      await accrueFor(till.ledger, tea.partner.id, m.memberId, points, new Date(expiresAt));
+      clock.advanceMs(1_000); // issued one after another: spending takes the first first
+    }
+    const token = await sessionOf(m.memberId);
+    const points = async () => ((await get('/v1/me', token)).body.points as Json).expiringSoon;
+    expect(await points()).toEqual({
+      withinDays: 30,
+      points: 250,
+      byDate: [
+        { date: '2026-11-27', points: 100 },
+        { date: '2026-11-28', points: 80 },
+        { date: '2026-12-25', points: 70 },
+      ],
+    });
+
+    // The member pays 120 points at the till: the oldest lots go first.
+    const code = (await post('/v1/me/pay-codes', {}, token)).body.code;
+    const paid = await partnerCall('POST', '/v1/partner/redemptions', {
+      payCode: code,
+      storeCode: till.storeCode,
+      orderId: `R-${m.memberId}`,
+      orderAmountMinor: 10_000,
+      points: 120,
+    });
+    expect(paid.status).toBe(200);
+    expect(await points()).toEqual({
+      withinDays: 30,
+      points: 130,
+      byDate: [
+        { date: '2026-11-28', points: 60 },
+        { date: '2026-12-25', points: 70 },
+      ],
+    });
+  });
+});
+
+describe('brand links', () => {
+  it('are listed with the customer id masked, and a member who removes one is no longer found by it', async () => {
+    const m = tillMember(2);
+    const token = await sessionOf(m.memberId);
+    const listed = await get('/v1/me/links', token);
+    expect(listed.status).toBe(200);
+    const links = listed.body.links as Json[];
+    expect(links).toEqual([
+      {
+        partnerId: tea.partner.id,
+        brand: 'Test Brand',
+        customerId: `${'*'.repeat(m.customerId.length - 4)}${m.customerId.slice(-4)}`,
+        linkedAt: expect.any(String),
+      },
+    ]);
+    expect(JSON.stringify(listed.body)).not.toContain(m.customerId);
+    const byCustomer = `/v1/partner/members?customerId=${encodeURIComponent(m.customerId)}`;
+    expect((await partnerCall('GET', byCustomer)).status).toBe(200);
+
+    const removed = await post(`/v1/me/links/${tea.partner.id}/unlink`, {}, token);
+    expect(removed.status).toBe(200);
+    expect(removed.body).toMatchObject({
+      partnerId: tea.partner.id,
+      unlinkedAt: expect.any(String),
+    });
+    expect((await get('/v1/me/links', token)).body.links).toEqual([]);
+    // The brand can no longer find the member, nor earn for them, by its customer id.
+    expect((await partnerCall('GET', byCustomer)).status).toBe(404);
+    const purchase = till.purchase({ member: { customerId: m.customerId } });
+    expect((await partnerCall('POST', '/v1/partner/accruals', purchase)).status).toBe(404);
+    // Removing it again: there is nothing to remove.
+    const again = await post(`/v1/me/links/${tea.partner.id}/unlink`, {}, token);
+    expect(again.status).toBe(404);
+  });
+});
+
+describe('closing the membership', () => {
+  it('needs the confirmation the preview gave, then ends the session, the links and the points', async () => {
+    const m = tillMember(3);
+    await accrueFor(till.ledger, tea.partner.id, m.memberId, 456);
+    const token = await sessionOf(m.memberId);
+    const preview = await get('/v1/me/closing', token);
+    expect(preview.status).toBe(200);
+    expect(preview.body).toMatchObject({
+      pointsPolicy: 'forfeit',
+      pointsLost: 456,
+      links: 1,
+      paidMembershipEnds: false,
+      confirmation: expect.any(String),
+      confirmBy: expect.any(String),
+    });
+
+    // Without the confirmation, or with another member's, nothing closes.
+    const bare = await post('/v1/me/close', {}, token);
+    expect(bare.status).toBe(400);
+    expect(bare.body.errors).toEqual([expect.objectContaining({ field: 'confirmation' })]);
+    const other = await sessionOf(tillMember(0).memberId);
+    const foreign = await post('/v1/me/close', { confirmation: preview.body.confirmation }, other);
+    expect(foreign.status).toBe(400);
+    expect((await get('/v1/me', token)).status).toBe(200);
+
+    const closed = await post(
+      '/v1/me/close',
+      { confirmation: preview.body.confirmation, reason: 'moving abroad' },
+      token,
+    );
+    expect(closed.status).toBe(200);
+    expect(closed.body).toMatchObject({ memberId: m.memberId, status: 'closed', pointsLost: 456 });
+    const after = await get('/v1/me', token);
+    expect([after.status, after.body.reason]).toEqual([401, 'membership_closed']);
+    expect(
+      (await partnerCall('GET', `/v1/partner/members?customerId=${m.customerId}`)).status,
+    ).toBe(404);
+    expect((await till.ledger.memberPoints(m.memberId)).balance).toBe(0);
+  });
+
+  it('refuses a confirmation older than ten minutes', async () => {
+    const member = await createMember(hub.services);
+    const token = await signIn(member.phone ?? '');
+    const { confirmation } = (await get('/v1/me/closing', token)).body;
+    clock.advanceMs(10 * 60_000 + 1_000);
+    const fresh = await sessionOf(member.id);
+    const late = await post('/v1/me/close', { confirmation }, fresh);
+    expect(late.status).toBe(400);
+    expect((await get('/v1/me', fresh)).status).toBe(200);
+  });
+});
