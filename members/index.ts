@@ -97,6 +97,7 @@ export {
   updatePaidPlan,
 } from './plans.ts';
 export {
+  type ComputedSegmentRun,
   computeSegments,
   latestSegmentRun,
   memberSegments,
@@ -104,6 +105,7 @@ export {
   type SegmentMember,
   type SegmentRun,
   segmentNames,
+  segmentRunReuseMs,
   segmentsVisibleToPartner,
 } from './segments.ts';
 export {
