@@ -7,6 +7,7 @@ export {
   type BenefitView,
   benefitKinds,
   type PublishBenefitInput,
+  paidBenefitsCatalog,
   publishBenefit,
   publisherBenefits,
   recordBenefitUse,
@@ -49,7 +50,9 @@ export {
   cancelPaidMembership,
   expirePaidMemberships,
   isPaidMember,
+  type PaidMembershipValue,
   type PaidStatusView,
+  paidMembershipValue,
   paidStatus,
   type RecordMembershipFee,
   renewalChargeLeadMs,
@@ -95,6 +98,12 @@ export {
   planFeeFor,
   updatePaidPlan,
 } from './plans.ts';
+export {
+  chargeRenewals,
+  type MemberMessageView,
+  memberMessages,
+  remindRenewals,
+} from './renewals.ts';
 export {
   computeSegments,
   latestSegmentRun,
