@@ -383,3 +383,22 @@ export async function recordBenefitUse(
   // In a caller's transaction the use commits with what the caller records beside it.
   return options.tx ? run(options.tx) : deps.db.transaction().execute(run);
 }
+
+/** The paid-only benefits on offer now across the alliance: what the paid offer includes. */
+export async function paidBenefitsCatalog(deps: MemberDeps): Promise<BenefitView[]> {
+  const now = deps.clock.now();
+  const rows = await deps.db
+    .selectFrom('benefits as b')
+    .leftJoin('partners as p', 'p.id', 'b.partner_id')
+    .select('b.id')
+    .where('b.paid_only', '=', true)
+    .where('b.status', '=', 'active')
+    .where('b.valid_from', '<=', now)
+    .where((eb) => eb.or([eb('b.valid_until', 'is', null), eb('b.valid_until', '>', now)]))
+    .where((eb) => eb.or([eb('b.partner_id', 'is', null), eb('p.status', '=', 'active')]))
+    .execute();
+  return benefitViews(
+    deps.db,
+    rows.map((r) => r.id),
+  );
+}

@@ -8,6 +8,7 @@ export {
   benefitKinds,
   memberBenefits,
   type PublishBenefitInput,
+  paidBenefitsCatalog,
   publishBenefit,
   publisherBenefits,
   recordBenefitUse,
@@ -50,7 +51,9 @@ export {
   cancelPaidMembership,
   expirePaidMemberships,
   isPaidMember,
+  type PaidMembershipValue,
   type PaidStatusView,
+  paidMembershipValue,
   paidStatus,
   type RecordMembershipFee,
   renewalChargeLeadMs,
@@ -96,6 +99,12 @@ export {
   planFeeFor,
   updatePaidPlan,
 } from './plans.ts';
+export {
+  chargeRenewals,
+  type MemberMessageView,
+  memberMessages,
+  remindRenewals,
+} from './renewals.ts';
 export {
   type ComputedSegmentRun,
   computeSegments,
