@@ -166,3 +166,80 @@ export async function memberActivity(
   const last = rows[limit - 1];
   return { lines, nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null };
 }
+
+export type ExpiringPoints = { points: number; firstExpiresAt: Date | null };
+
+/**
+ * Points of the member's lots that expire before `until` and are not held: what the member
+ * loses unless they spend them first.
+ */
+export async function memberExpiringPoints(
+  db: Db,
+  memberId: string,
+  range: { now: Date; until: Date },
+): Promise<ExpiringPoints> {
+  const row = await db
+    .selectFrom('ledger_lots')
+    .select((eb) => [
+      eb.fn.coalesce(eb.fn.sum<number>(sql`remaining - held`), sql<number>`0`).as('points'),
+      eb.fn.min('expires_at').as('first'),
+    ])
+    .where('member_id', '=', memberId)
+    .where('expires_at', '>', range.now)
+    .where('expires_at', '<=', range.until)
+    .where(sql<boolean>`remaining - held > 0`)
+    .executeTakeFirst();
+  return { points: Number(row?.points ?? 0), firstExpiresAt: row?.first ?? null };
+}
+
+export type EntryView = {
+  id: string;
+  kind: string;
+  bookedAt: string;
+  partnerId: string | null;
+  memberId: string | null;
+  reversesEntryId: string | null;
+  metadata: Record<string, unknown>;
+  postings: Array<{
+    accountId: string;
+    ownerType: string;
+    ownerId: string;
+    accountKind: string;
+    asset: string;
+    amount: number;
+  }>;
+};
+
+/** One journal entry with its postings and the accounts they move: the bottom of a drill-down. */
+export async function entryWithPostings(db: Db, entryId: string): Promise<EntryView> {
+  const entry = await db
+    .selectFrom('ledger_entries')
+    .selectAll()
+    .where('id', '=', entryId)
+    .executeTakeFirst();
+  if (!entry) throw new AppError('not_found', 'No such ledger entry.');
+  const postings = await db
+    .selectFrom('ledger_postings as p')
+    .innerJoin('ledger_accounts as a', 'a.id', 'p.account_id')
+    .select(['p.account_id', 'a.owner_type', 'a.owner_id', 'a.kind', 'p.asset', 'p.amount'])
+    .where('p.entry_id', '=', entryId)
+    .orderBy('p.id')
+    .execute();
+  return {
+    id: entry.id,
+    kind: entry.kind,
+    bookedAt: entry.booked_at.toISOString(),
+    partnerId: entry.partner_id,
+    memberId: entry.member_id,
+    reversesEntryId: entry.reverses_entry_id,
+    metadata: entry.metadata,
+    postings: postings.map((p) => ({
+      accountId: p.account_id,
+      ownerType: p.owner_type,
+      ownerId: p.owner_id,
+      accountKind: p.kind,
+      asset: p.asset,
+      amount: p.amount,
+    })),
+  };
+}
