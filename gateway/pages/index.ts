@@ -3,12 +3,14 @@ import { Hono } from 'hono';
 import type { SignInCodeSender } from '../../members/index.ts';
 import type { Services } from '../../platform/index.ts';
 import { pageError } from './errors.ts';
+import { registerFinance } from './finance.ts';
 import { registerLanding } from './landing.ts';
 import { registerMemberHome } from './member.ts';
 import { registerPayCode } from './pay.ts';
 import { pageHeaders } from './security.ts';
 import { csrfGuard, type PageEnv, pageContext } from './session.ts';
 import { registerMemberSignIn } from './sign-in.ts';
+import { registerStaffSignIn } from './staff.ts';
 
 export type PageRoutesOptions = {
   demo: boolean;
@@ -54,5 +56,7 @@ export function pageRoutes(options: PageRoutesOptions): Hono<PageEnv> {
   registerMemberSignIn(app, options.senderFor);
   registerMemberHome(app);
   registerPayCode(app);
+  registerStaffSignIn(app);
+  registerFinance(app);
   return app;
 }
