@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Hono } from 'hono';
 import type { SignInCodeSender } from '../../members/index.ts';
 import type { Services } from '../../platform/index.ts';
+import { registerAdmin } from './admin.ts';
 import { pageError } from './errors.ts';
 import { registerFinance } from './finance.ts';
 import { registerLanding } from './landing.ts';
@@ -58,5 +59,6 @@ export function pageRoutes(options: PageRoutesOptions): Hono<PageEnv> {
   registerPayCode(app);
   registerStaffSignIn(app);
   registerFinance(app);
+  registerAdmin(app);
   return app;
 }

@@ -1,7 +1,6 @@
-import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { staffToken } from '../support/partners.ts';
-import { type BrowserHub, startBrowserHub } from './support/browser-hub.ts';
+import { type BrowserHub, signInStaff, startBrowserHub } from './support/browser-hub.ts';
 
 let bh: BrowserHub;
 beforeAll(async () => {
@@ -10,12 +9,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await bh?.close();
 });
-
-async function signInStaff(page: Page, token: string): Promise<void> {
-  await page.goto('/staff/sign-in');
-  await page.getByLabel('Staff token').fill(token);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-}
 
 describe('finance in the browser', () => {
   it('opens the demo period, drills from a net figure down to ledger postings, and a colleague approves it', async () => {

@@ -90,3 +90,10 @@ export async function signInMember(bh: BrowserHub, page: Page, phone: string): P
   await page.getByRole('button', { name: /^(Sign in|登录)$/ }).click();
   await page.waitForURL('**/me');
 }
+
+/** Signs a staff member in through the pages with their API token. */
+export async function signInStaff(page: Page, token: string): Promise<void> {
+  await page.goto('/staff/sign-in');
+  await page.getByLabel('Staff token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
