@@ -88,3 +88,9 @@ export {
   signingString,
   verifyPartnerRequest,
 } from './signing.ts';
+export {
+  createPartnerUser,
+  findPartnerUser,
+  type PartnerUser,
+  verifyPartnerUser,
+} from './users.ts';

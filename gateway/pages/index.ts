@@ -8,6 +8,7 @@ import { registerFinance } from './finance.ts';
 import { registerLanding } from './landing.ts';
 import { registerMemberHome } from './member.ts';
 import { registerPayCode } from './pay.ts';
+import { registerPortal } from './portal.ts';
 import { pageHeaders } from './security.ts';
 import { csrfGuard, type PageEnv, pageContext } from './session.ts';
 import { registerMemberSignIn } from './sign-in.ts';
@@ -60,5 +61,6 @@ export function pageRoutes(options: PageRoutesOptions): Hono<PageEnv> {
   registerStaffSignIn(app);
   registerFinance(app);
   registerAdmin(app);
+  registerPortal(app);
   return app;
 }
