@@ -7,6 +7,7 @@ import { pageError } from './errors.ts';
 import { registerFinance } from './finance.ts';
 import { registerLanding } from './landing.ts';
 import { registerMemberHome } from './member.ts';
+import { registerMembership } from './membership.ts';
 import { registerPayCode } from './pay.ts';
 import { registerPortal } from './portal.ts';
 import { pageHeaders } from './security.ts';
@@ -58,6 +59,7 @@ export function pageRoutes(options: PageRoutesOptions): Hono<PageEnv> {
   registerMemberSignIn(app, options.senderFor);
   registerMemberHome(app);
   registerPayCode(app);
+  registerMembership(app);
   registerStaffSignIn(app);
   registerFinance(app);
   registerAdmin(app);

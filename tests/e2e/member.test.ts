@@ -61,4 +61,27 @@ describe('a member in the browser', () => {
     await page.getByRole('link', { name: 'Home' }).click();
     expect(await page.getByTestId('points-available').textContent()).toBe(expected);
   });
+
+  it('takes the free trial of the paid membership', async () => {
+    const page = await bh.newPage();
+    await signInMember(bh, page, '+8613800000004');
+    await page.getByRole('link', { name: 'Paid membership' }).first().click();
+    expect(await page.getByTestId('paid-status').textContent()).toBe('Not a member');
+    expect(await page.getByTestId('offer').first().textContent()).toMatch(/CN¥\d/);
+    await bh.shot(page, 'member-membership');
+    await page.getByRole('button', { name: 'Start the free trial' }).click();
+    await expect.poll(() => page.getByTestId('paid-status').textContent()).toMatch(/^On trial/);
+    expect(await page.getByRole('button', { name: 'Start the free trial' }).count()).toBe(0);
+    await bh.shot(page, 'member-membership-trial');
+  });
+
+  it('shows the pages in Chinese when the browser asks for it, amounts in yuan', async () => {
+    const page = await bh.newPage({ locale: 'zh-CN' });
+    await signInMember(bh, page, '+8613800000003');
+    expect(await page.getByRole('heading', { level: 2 }).first().textContent()).toBe('积分');
+    await expect
+      .poll(() => page.getByTestId('tier-next').textContent())
+      .toMatch(/^再消费 ¥[\d,]+\.\d{2} 即可升级为/);
+    await bh.shot(page, 'member-home-zh');
+  });
 });
