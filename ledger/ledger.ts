@@ -23,8 +23,8 @@ import {
   balanceAsOf,
   entryWithPostings,
   memberActivity,
-  memberExpiringPoints,
   memberPoints,
+  memberPointsExpiring,
 } from './queries.ts';
 import type { LedgerDeps } from './requests.ts';
 import { reverse } from './reversal.ts';
@@ -95,9 +95,10 @@ export function createLedger(
     memberPoints: (memberId: string) => memberPoints(ctx.db, memberId),
     memberActivity: (memberId: string, page: Parameters<typeof memberActivity>[2]) =>
       memberActivity(ctx.db, memberId, page),
-    memberExpiringPoints: (memberId: string, range: { now: Date; until: Date }) =>
-      memberExpiringPoints(ctx.db, memberId, range),
     entryWithPostings: (entryId: string) => entryWithPostings(ctx.db, entryId),
+    /** A member's points expiring in a range, per date (see memberPointsExpiring). */
+    memberPointsExpiring: (memberId: string, range: Parameters<typeof memberPointsExpiring>[2]) =>
+      memberPointsExpiring(ctx.db, memberId, range),
     balanceAsOf: (accountId: string, at: Date) => balanceAsOf(ctx.db, accountId, at),
     accountStatement: (accountId: string, range: Parameters<typeof accountStatement>[2]) =>
       accountStatement(ctx.db, accountId, range),

@@ -1,5 +1,6 @@
 import type { Context, Hono } from 'hono';
 import { html } from 'hono/html';
+import type { ExpiringPoints } from '../../ledger/index.ts';
 import {
   type AvailableBenefit,
   availableBenefits,
@@ -12,7 +13,7 @@ import {
 } from '../../members/index.ts';
 import { partnerBrands } from '../../partners/index.ts';
 import { AppError } from '../../platform/index.ts';
-import type { Speaker } from './i18n.ts';
+import { allianceTimeZone, type Speaker } from './i18n.ts';
 import { type Html, layout, memberNav } from './layout.ts';
 import { type PageEnv, principalOfKind } from './session.ts';
 
@@ -36,16 +37,17 @@ export async function pageMember(c: Context<PageEnv>): Promise<MemberProfile> {
 function pointsCard(
   s: Speaker,
   points: { available: number; held: number },
-  expiring: { points: number; firstExpiresAt: Date | null },
-  until: Date,
+  expiring: ExpiringPoints[],
 ): Html {
+  const soon = expiring.reduce((sum, e) => sum + e.points, 0);
+  const last = expiring.at(-1);
   return html`<section class="card" aria-labelledby="points-h">
     <h2 id="points-h">${s.t('me.points')}</h2>
     <p><span class="figure" data-testid="points-available">${s.num(points.available)}</span> ${s.t('me.available')}</p>
     ${points.held > 0 ? html`<p class="muted">${s.num(points.held)} ${s.t('me.held')}</p>` : ''}
     ${
-      expiring.points > 0
-        ? html`<p class="bad" data-testid="points-expiring">${s.num(expiring.points)} ${s.t('me.expiring', { date: s.date(until) })}</p>`
+      soon > 0 && last
+        ? html`<p class="bad" data-testid="points-expiring">${s.num(soon)} ${s.t('me.expiring', { date: last.date })}</p>`
         : ''
     }
   </section>`;
@@ -134,13 +136,13 @@ async function homePage(c: Context<PageEnv>): Promise<Response> {
   const until = new Date(now.getTime() + expiringWithinDays * 86_400_000);
   const [points, expiring, progress, paid, benefits] = await Promise.all([
     ledger.memberPoints(member.id),
-    ledger.memberExpiringPoints(member.id, { now, until }),
+    ledger.memberPointsExpiring(member.id, { from: now, until, timeZone: allianceTimeZone }),
     tierProgress(services, member.id),
     paidStatus(services, member.id),
     availableBenefits(services, member.id),
   ]);
   const body = html`<h1>${s.t('me.hello', { name: member.displayName || (member.phone ?? '') })}</h1>
-    <div class="grid">${pointsCard(s, points, expiring, until)}${tierCard(s, progress)}${paidCard(s, paid)}</div>
+    <div class="grid">${pointsCard(s, points, expiring)}${tierCard(s, progress)}${paidCard(s, paid)}</div>
     <p><a class="button" href="/me/pay">${s.t('nav.pay')}</a></p>
     ${benefitsCard(s, benefits)}
     ${await activityCard(c, s, member.id)}`;
