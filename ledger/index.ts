@@ -34,6 +34,7 @@ export type { LotTake } from './lots.ts';
 export type {
   ActivityLine,
   ActivityPage,
+  EntryView,
   ExpiringPoints,
   MemberPoints,
   StatementLine,

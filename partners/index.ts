@@ -94,3 +94,9 @@ export {
   signingString,
   verifyPartnerRequest,
 } from './signing.ts';
+export {
+  createPartnerUser,
+  findPartnerUser,
+  type PartnerUser,
+  verifyPartnerUser,
+} from './users.ts';
