@@ -19,6 +19,7 @@ import {
 } from '../../members/index.ts';
 import { paidMultipliers } from '../../partners/index.ts';
 import { AppError } from '../../platform/index.ts';
+import type { HubEnv } from '../context.ts';
 import { json, problem, problems } from '../schemas.ts';
 import type { MemberEnv } from './context.ts';
 import {
@@ -183,8 +184,11 @@ export const messagesRoute = createRoute({
   },
 });
 
-/** The payment dependencies of this process, or 503 when it has no payment provider. */
-export function paymentDeps(c: Context<MemberEnv>): PaymentDeps {
+/**
+ * The payment dependencies of this process, or 503 when it has no payment provider. Any
+ * context of the hub's will do: the member pages buy through it too.
+ */
+export function paymentDeps(c: Pick<Context<HubEnv>, 'get'>): PaymentDeps {
   const provider = c.get('paymentProvider');
   if (!provider) {
     throw new AppError('unavailable', 'No payment provider is configured: nothing can be sold.', {

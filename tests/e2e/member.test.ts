@@ -62,17 +62,75 @@ describe('a member in the browser', () => {
     expect(await page.getByTestId('points-available').textContent()).toBe(expected);
   });
 
-  it('takes the free trial of the paid membership', async () => {
+  it('takes the free trial of the paid membership, to become paid at its end, then changes their mind', async () => {
     const page = await bh.newPage();
     await signInMember(bh, page, '+8613800000004');
     await page.getByRole('link', { name: 'Paid membership' }).first().click();
     expect(await page.getByTestId('paid-status').textContent()).toBe('Not a member');
     expect(await page.getByTestId('offer').first().textContent()).toMatch(/CN¥\d/);
     await bh.shot(page, 'member-membership');
+    await page.getByLabel(/When the trial ends, become a paid member at CN¥888\.00/).check();
     await page.getByRole('button', { name: 'Start the free trial' }).click();
     await expect.poll(() => page.getByTestId('paid-status').textContent()).toMatch(/^On trial/);
     expect(await page.getByRole('button', { name: 'Start the free trial' }).count()).toBe(0);
+    expect(await page.getByTestId('auto-renew').textContent()).toBe(
+      'Paid membership when the trial ends: on',
+    );
+    expect(await page.getByTestId('next-charge').textContent()).toMatch(
+      /^Next charge: CN¥888\.00 on /,
+    );
     await bh.shot(page, 'member-membership-trial');
+
+    await page.getByRole('button', { name: 'Turn off' }).click();
+    await expect
+      .poll(() => page.getByTestId('auto-renew').textContent())
+      .toBe('Paid membership when the trial ends: off');
+    expect(await page.getByTestId('next-charge').count()).toBe(0);
+  });
+
+  it('subscribes from the page, sees the term and the fee, and a second submit of the same form pays nothing more', async () => {
+    const page = await bh.newPage();
+    const phone = '+8613800000003';
+    await signInMember(bh, page, phone);
+    await page.goto('/me/membership');
+    const form = page.getByTestId('buy-form').first();
+    // What the form would send again: a double click, or the browser resubmitting the page.
+    const fields: Record<string, string> = {};
+    for (const input of await form.locator('input[type=hidden]').all()) {
+      fields[(await input.getAttribute('name')) ?? ''] = (await input.getAttribute('value')) ?? '';
+    }
+    await form.getByRole('button', { name: 'Subscribe for CN¥888.00' }).click();
+    await page.waitForURL(/\/me\/membership\?paid=/);
+    expect(await page.getByTestId('paid-status').textContent()).toBe(
+      'Active · Alliance Super Membership',
+    );
+    expect(await page.getByTestId('purchase-outcome').textContent()).toMatch(
+      /Paid CN¥888\.00: your membership runs from \d{1,2} \w{3} \d{4} to \d{1,2} \w{3} \d{4}\./,
+    );
+    expect(await page.getByTestId('payment-row').count()).toBe(1);
+    expect(await page.getByTestId('fees-paid').textContent()).toMatch(/^against CN¥888\.00 paid/);
+    await bh.shot(page, 'member-membership-paid');
+
+    await page.evaluate(`(() => {
+      const again = document.createElement('form');
+      again.method = 'post';
+      again.action = '/me/membership/buy';
+      for (const [name, value] of Object.entries(${JSON.stringify(fields)})) {
+        const input = document.createElement('input');
+        input.type = 'hidden';
+        input.name = name;
+        input.value = value;
+        again.append(input);
+      }
+      document.body.append(again);
+      again.submit();
+    })()`);
+    await page.waitForURL(/again=1/);
+    expect(await page.getByTestId('purchase-outcome').textContent()).toContain(
+      'nothing was charged again',
+    );
+    expect(await page.getByTestId('payment-row').count()).toBe(1);
+    expect(await page.getByTestId('fees-paid').textContent()).toMatch(/^against CN¥888\.00 paid/);
   });
 
   it('shows the pages in Chinese when the browser asks for it, amounts in yuan', async () => {
