@@ -45,15 +45,18 @@ export type AuditQuery = {
   /** Keyset paging: the id of the last line of the previous page (ids are time-ordered). */
   after?: string;
   limit: number;
+  /** Newest first (a person reading the log), `after` then meaning older than that line. */
+  newestFirst?: boolean;
 };
 
-/** Lines in the order they were written, oldest first. */
+/** Lines in the order they were written, oldest first (or newest first when asked). */
 export async function listAudit(db: Db, query: AuditQuery): Promise<AuditEntry[]> {
-  let q = db.selectFrom('audit_log').selectAll().orderBy('id').limit(query.limit);
+  const direction = query.newestFirst ? 'desc' : 'asc';
+  let q = db.selectFrom('audit_log').selectAll().orderBy('id', direction).limit(query.limit);
   if (query.actionPrefix !== undefined) {
     q = q.where(sql<boolean>`starts_with(action, ${query.actionPrefix})`);
   }
   if (query.subject !== undefined) q = q.where('subject', '=', query.subject);
-  if (query.after !== undefined) q = q.where('id', '>', query.after);
+  if (query.after !== undefined) q = q.where('id', query.newestFirst ? '<' : '>', query.after);
   return q.execute();
 }

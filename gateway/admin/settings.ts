@@ -16,7 +16,7 @@ import {
   counterPolicySettings,
   updateCounterPolicy,
 } from '../../partners/index.ts';
-import type { AuditActor } from '../../platform/index.ts';
+import type { AuditActor, Services } from '../../platform/index.ts';
 import type { StaffEnv } from '../context.ts';
 import { json, problem, problems } from '../schemas.ts';
 
@@ -68,7 +68,7 @@ const SettingsSchema = z
   })
   .openapi('AllianceSettings');
 
-const SettingsChangesSchema = z
+export const SettingsChangesSchema = z
   .object({
     membership: MembershipSettingsChangesSchema.optional(),
     points: z
@@ -123,6 +123,19 @@ const codeParam = (max: number) =>
       .openapi({ param: { name: 'code', in: 'path' } }),
   });
 
+/** A change to one tier; the operator's page validates its form with it too. */
+export const TierChangesSchema = z
+  .object({
+    name: z.string().min(1).max(100).optional(),
+    thresholdGrowth: z.int().min(0).max(1_000_000_000_000).optional(),
+    discountBp: z.int().min(1).max(10_000).optional(),
+    earnMultiplier: z
+      .string()
+      .regex(/^[0-9]{1,6}(\.[0-9]{1,6})?$/)
+      .optional(),
+  })
+  .strict();
+
 export const patchTierRoute = createRoute({
   method: 'patch',
   path: '/tiers/{code}',
@@ -136,17 +149,7 @@ export const patchTierRoute = createRoute({
     body: {
       content: {
         'application/json': {
-          schema: z
-            .object({
-              name: z.string().min(1).max(100).optional(),
-              thresholdGrowth: z.int().min(0).max(1_000_000_000_000).optional(),
-              discountBp: z.int().min(1).max(10_000).optional(),
-              earnMultiplier: z
-                .string()
-                .regex(/^[0-9]{1,6}(\.[0-9]{1,6})?$/)
-                .optional(),
-            })
-            .strict(),
+          schema: TierChangesSchema,
         },
       },
     },
@@ -173,6 +176,27 @@ const PlanSchema = z
 const fee = z.int().min(0).max(1_000_000_000);
 const tierFees = z.record(z.string().min(1).max(32), fee);
 
+export const NewPlanSchema = z
+  .object({
+    code: z.string().regex(/^[a-z0-9][a-z0-9_-]{1,39}$/),
+    name: z.string().min(1).max(100),
+    description: z.string().max(2000).optional(),
+    feeMinor: fee,
+    termMonths: z.int().min(1).max(36).optional(),
+    tierFeesMinor: tierFees.optional(),
+  })
+  .strict();
+
+export const PlanChangesSchema = z
+  .object({
+    name: z.string().min(1).max(100).optional(),
+    description: z.string().max(2000).optional(),
+    feeMinor: fee.optional(),
+    tierFeesMinor: tierFees.optional(),
+    status: z.enum(['active', 'retired']).optional(),
+  })
+  .strict();
+
 export const listPlansRoute = createRoute({
   method: 'get',
   path: '/plans',
@@ -196,16 +220,7 @@ export const createPlanRoute = createRoute({
     body: {
       content: {
         'application/json': {
-          schema: z
-            .object({
-              code: z.string().regex(/^[a-z0-9][a-z0-9_-]{1,39}$/),
-              name: z.string().min(1).max(100),
-              description: z.string().max(2000).optional(),
-              feeMinor: fee,
-              termMonths: z.int().min(1).max(36).optional(),
-              tierFeesMinor: tierFees.optional(),
-            })
-            .strict(),
+          schema: NewPlanSchema,
         },
       },
     },
@@ -230,15 +245,7 @@ export const updatePlanRoute = createRoute({
     body: {
       content: {
         'application/json': {
-          schema: z
-            .object({
-              name: z.string().min(1).max(100).optional(),
-              description: z.string().max(2000).optional(),
-              feeMinor: fee.optional(),
-              tierFeesMinor: tierFees.optional(),
-              status: z.enum(['active', 'retired']).optional(),
-            })
-            .strict(),
+          schema: PlanChangesSchema,
         },
       },
     },
@@ -255,8 +262,11 @@ function planJson(plan: PlanView): z.infer<typeof PlanSchema> {
   return rest;
 }
 
-async function settings(c: Context<StaffEnv>): Promise<z.infer<typeof SettingsSchema>> {
-  const { db } = c.get('services');
+export type AllianceSettings = z.infer<typeof SettingsSchema>;
+export type AllianceSettingsChanges = z.infer<typeof SettingsChangesSchema>;
+
+/** The rules in force, as the admin API and the operator's page show them. */
+export async function allianceSettings(db: Services['db']): Promise<AllianceSettings> {
   const [membership, points, tiers] = await Promise.all([
     loadMembershipSettings(db),
     counterPolicySettings(db),
@@ -265,15 +275,24 @@ async function settings(c: Context<StaffEnv>): Promise<z.infer<typeof SettingsSc
   return { membership, points, tiers };
 }
 
+/** Applies an operator's changes: each owner's use case, each audited in its transaction. */
+export async function changeSettings(
+  services: Services,
+  changes: AllianceSettingsChanges,
+  actor: AuditActor,
+): Promise<void> {
+  if (changes.membership) await updateMembershipSettings(services, changes.membership, actor);
+  if (changes.points) await updateCounterPolicy(services, changes.points, actor);
+}
+
+function settings(c: Context<StaffEnv>): Promise<AllianceSettings> {
+  return allianceSettings(c.get('services').db);
+}
+
 export function register(app: OpenAPIHono<StaffEnv>): void {
   app.openapi(getSettingsRoute, async (c) => c.json(await settings(c), 200));
   app.openapi(patchSettingsRoute, async (c) => {
-    const body = c.req.valid('json');
-    const services = c.get('services');
-    if (body.membership) {
-      await updateMembershipSettings(services, body.membership, actorOf(c));
-    }
-    if (body.points) await updateCounterPolicy(services, body.points, actorOf(c));
+    await changeSettings(c.get('services'), c.req.valid('json'), actorOf(c));
     return c.json(await settings(c), 200);
   });
   app.openapi(patchTierRoute, async (c) => {

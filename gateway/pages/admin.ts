@@ -1,6 +1,6 @@
 import type { Context, Hono } from 'hono';
 import { html, raw } from 'hono/html';
-import { cachedTiers, latestSegmentRun, listPaidPlans } from '../../members/index.ts';
+import { cachedTiers, latestSegmentRun } from '../../members/index.ts';
 import {
   EarnRuleSchema,
   getPartner,
@@ -13,6 +13,7 @@ import { AppError, listAudit } from '../../platform/index.ts';
 import { PreviewSchema, previewAccrual } from '../admin/preview-accrual.ts';
 import { replaceEarnRule } from '../admin/rules.ts';
 import { fieldsFromZod } from '../problem.ts';
+import { staffNames } from '../staff.ts';
 import { uuidParam } from './finance.ts';
 import { adminNav, csrfField, type Html, layout, notice } from './layout.ts';
 import type { PageEnv } from './session.ts';
@@ -140,26 +141,6 @@ async function saveEarnRule(c: Context<PageEnv>): Promise<Response> {
   return c.redirect(`/admin/partners/${partnerId}?saved=1`, 303);
 }
 
-async function tiersPage(c: Context<PageEnv>): Promise<Response> {
-  await pageStaff(c, 'admin');
-  const s = c.get('speaker');
-  const db = c.get('services').db;
-  const [tiers, plans] = await Promise.all([cachedTiers(db), listPaidPlans(db)]);
-  const body = html`<h1>${s.t('nav.tiers')}</h1>
-    <section class="card scroll"><h2>${s.t('admin.tiers')}</h2><table><thead><tr><th>${s.t('me.tier')}</th>
-      <th class="num">${s.t('admin.threshold')}</th><th class="num">${s.t('admin.discount')}</th><th class="num">${s.t('admin.multiplier')}</th></tr></thead>
-      <tbody>${tiers.map(
-        (t) => html`<tr><td>${t.name}</td><td class="num">${s.cny(t.thresholdGrowth)}</td>
-          <td class="num">${(t.discountBp / 100).toFixed(2)}%</td><td class="num">×${t.earnMultiplier}</td></tr>`,
-      )}</tbody></table></section>
-    <section class="card scroll"><h2>${s.t('admin.plans')}</h2><table><thead><tr><th>Plan</th><th class="num">${s.t('table.amount')}</th></tr></thead>
-      <tbody>${plans.map(
-        (p) =>
-          html`<tr><td>${p.name} (${p.code})</td><td class="num">${s.cny(p.feeMinor)} / ${p.termMonths}</td></tr>`,
-      )}</tbody></table></section>`;
-  return c.html(layout(c, { title: s.t('nav.tiers'), nav: adminNav, body }));
-}
-
 async function segmentsPage(c: Context<PageEnv>): Promise<Response> {
   await pageStaff(c, 'admin');
   const s = c.get('speaker');
@@ -176,21 +157,38 @@ async function segmentsPage(c: Context<PageEnv>): Promise<Response> {
   return c.html(layout(c, { title: s.t('admin.segments'), nav: adminNav, body }));
 }
 
+/** What an audit line changed: each field whose value differs, before → after. */
+function changeList(before: unknown, after: unknown): Html {
+  const was = (before ?? {}) as Record<string, unknown>;
+  const now = (after ?? {}) as Record<string, unknown>;
+  const keys = [...new Set([...Object.keys(was), ...Object.keys(now)])].filter(
+    (k) => JSON.stringify(was[k]) !== JSON.stringify(now[k]),
+  );
+  const text = (v: unknown) => (v === undefined ? '—' : JSON.stringify(v));
+  return html`<ul class="plain changes">${keys.map(
+    (k) =>
+      html`<li data-testid="audit-change"><code>${k}</code>: ${text(was[k])} → <strong>${text(now[k])}</strong></li>`,
+  )}</ul>`;
+}
+
 async function auditPage(c: Context<PageEnv>): Promise<Response> {
   await pageStaff(c, 'admin');
   const s = c.get('speaker');
-  const entries = await listAudit(c.get('services').db, { limit: auditShown });
+  const db = c.get('services').db;
+  const entries = await listAudit(db, { limit: auditShown, newestFirst: true });
+  const staffIds = entries.flatMap((e) => (e.actor_kind === 'staff' ? [e.actor_id] : []));
+  const names = await staffNames(db, [...new Set(staffIds)]);
   const rows = entries.map(
     (
       e,
-    ) => html`<tr><td>${s.dateTime(e.at)}</td><td>${e.actor_kind} ${e.actor_id}</td><td>${e.action}</td>
-      <td>${e.subject}</td><td><code>${JSON.stringify(e.after ?? {})}</code></td></tr>`,
+    ) => html`<tr><td>${s.dateTime(e.at)}</td><td>${names.get(e.actor_id) ?? `${e.actor_kind} ${e.actor_id}`}</td><td>${e.action}</td>
+      <td>${e.subject}</td><td>${changeList(e.before, e.after)}</td></tr>`,
   );
   const body = html`<h1>${s.t('admin.audit')}</h1><section class="card scroll">${
     rows.length === 0
       ? html`<p>${s.t('admin.auditNone')}</p>`
       : html`<table><thead><tr><th>${s.t('table.date')}</th><th>${s.t('admin.who')}</th><th>${s.t('admin.action')}</th>
-      <th>${s.t('admin.subject')}</th><th>after</th></tr></thead><tbody>${rows}</tbody></table>`
+      <th>${s.t('admin.subject')}</th><th>${s.t('admin.change')}</th></tr></thead><tbody>${rows}</tbody></table>`
   }</section>`;
   return c.html(layout(c, { title: s.t('admin.audit'), nav: adminNav, body }));
 }
@@ -207,7 +205,6 @@ export function registerAdmin(app: Hono<PageEnv>): void {
     const accrual = await previewAccrual(c.get('services'), uuidParam(c, 'partnerId'), parsed.data);
     return c.json({ ...accrual, pointsText: s.num(accrual.points) });
   });
-  app.get('/admin/tiers', tiersPage);
   app.get('/admin/segments', segmentsPage);
   app.get('/admin/audit', auditPage);
 }

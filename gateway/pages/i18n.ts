@@ -178,6 +178,45 @@ const en = {
   'admin.action': 'Action',
   'admin.subject': 'Subject',
   'admin.saved': 'Saved.',
+  'nav.settings': 'Alliance settings',
+  'admin.tierName': 'Name',
+  'admin.thresholdCny': 'Qualifying spend to reach it (CNY)',
+  'admin.pricePercent': 'Price paid (% of the list price)',
+  'admin.tiersHelp':
+    'The lowest tier starts at 0; each higher tier needs more. Members keep their tier until they grow into a higher one or are reviewed.',
+  'admin.planName': 'Name',
+  'admin.planDescription': 'Description',
+  'admin.planFee': 'Fee (CNY)',
+  'admin.planTierFee': 'Fee for {tier} (CNY; empty: the fee above)',
+  'admin.planCode': 'Code (lower case letters, digits, - or _)',
+  'admin.planTerm': 'Term (months)',
+  'admin.planActive': 'On sale',
+  'admin.planRetired': 'Retired (members keep it to the end of their term)',
+  'admin.months': '{n} months',
+  'admin.newPlan': 'New plan',
+  'admin.create': 'Create',
+  'admin.settings': 'Alliance settings',
+  'admin.nothingChanged': 'Nothing changed.',
+  'admin.change': 'Change',
+  'form.fix': 'Not saved: correct the fields marked.',
+  'form.amount': 'an amount such as 88.00',
+  'set.membership': 'Membership',
+  'set.points': 'Points',
+  'set.growthWindowMonths': 'Months of spend that count toward a tier',
+  'set.tierReviewMonths': 'Tiers reviewed every (months)',
+  'set.trialDays': 'Trial length (days)',
+  'set.newMemberDays': 'A member counts as new for (days)',
+  'set.dormantAfterDays': 'Dormant after (days without activity)',
+  'set.superUserPercent': 'Super users: top percent by spend',
+  'set.renewalReminderDays': 'Renewal reminder (days before)',
+  'set.pointsLifetimeDays': 'Points live for (days; points earned from now on)',
+  'set.holdTtlSeconds': 'A till’s hold lasts (seconds)',
+  'set.activity': 'Growth from activities',
+  'set.activity.check_in': 'Check-in',
+  'set.activity.review': 'Review',
+  'set.activity.login': 'Login',
+  'set.activityAmount': 'Growth per activity (fen)',
+  'set.activityCap': 'Times a day at most',
   'portal.statements': 'Statements',
   'portal.download': 'Download statement (CSV)',
   'portal.keys': 'Signing keys',
@@ -358,6 +397,44 @@ const zh: Record<TextKey, string> = {
   'admin.action': '操作',
   'admin.subject': '对象',
   'admin.saved': '已保存。',
+  'nav.settings': '联盟设置',
+  'admin.tierName': '名称',
+  'admin.thresholdCny': '升级所需有效消费（元）',
+  'admin.pricePercent': '实付比例（标价的百分比）',
+  'admin.tiersHelp': '最低等级门槛为 0，更高等级门槛须递增。会员保留当前等级，直至升级或复核。',
+  'admin.planName': '名称',
+  'admin.planDescription': '说明',
+  'admin.planFee': '会费（元）',
+  'admin.planTierFee': '{tier} 会费（元；留空则按上方会费）',
+  'admin.planCode': '代码（小写字母、数字、- 或 _）',
+  'admin.planTerm': '期限（月）',
+  'admin.planActive': '在售',
+  'admin.planRetired': '已停售（已购会员保留至期满）',
+  'admin.months': '{n} 个月',
+  'admin.newPlan': '新建套餐',
+  'admin.create': '创建',
+  'admin.settings': '联盟设置',
+  'admin.nothingChanged': '没有改动。',
+  'admin.change': '变更',
+  'form.fix': '未保存：请修正标出的字段。',
+  'form.amount': '请输入数额，如 88.00',
+  'set.membership': '会员',
+  'set.points': '积分',
+  'set.growthWindowMonths': '计入等级的消费月数',
+  'set.tierReviewMonths': '等级复核周期（月）',
+  'set.trialDays': '试用天数',
+  'set.newMemberDays': '新会员期（天）',
+  'set.dormantAfterDays': '沉睡判定（无活动天数）',
+  'set.superUserPercent': '超级用户：消费排名前百分比',
+  'set.renewalReminderDays': '续费提醒（提前天数）',
+  'set.pointsLifetimeDays': '积分有效期（天；适用于此后获得的积分）',
+  'set.holdTtlSeconds': '收银台冻结时长（秒）',
+  'set.activity': '活动成长值',
+  'set.activity.check_in': '签到',
+  'set.activity.review': '评价',
+  'set.activity.login': '登录',
+  'set.activityAmount': '每次成长值（分）',
+  'set.activityCap': '每日上限次数',
   'portal.statements': '对账单',
   'portal.download': '下载对账单（CSV）',
   'portal.keys': '签名密钥',
@@ -414,6 +491,18 @@ export function fenToYuanText(amountMinor: number): Intl.StringNumericLiteral {
   const sign = amountMinor < 0 ? '-' : '';
   const digits = String(Math.abs(amountMinor)).padStart(3, '0');
   return `${sign}${digits.slice(0, -2)}.${digits.slice(-2)}` as Intl.StringNumericLiteral;
+}
+
+/**
+ * Yuan typed into a form ("1,234.5", "88") as integer fen, exactly from the digits; null for
+ * anything that is not a non-negative amount with at most two decimals. Also reads a percent
+ * as basis points: both are hundredths.
+ */
+export function hundredthsOf(text: string): number | null {
+  const m = /^(\d{1,13})(?:\.(\d{1,2}))?$/.exec(text.trim().replaceAll(',', ''));
+  if (!m) return null;
+  const value = Number(m[1]) * 100 + Number((m[2] ?? '').padEnd(2, '0'));
+  return Number.isSafeInteger(value) ? value : null;
 }
 
 /**

@@ -3,6 +3,8 @@ import { Hono } from 'hono';
 import type { SignInCodeSender } from '../../members/index.ts';
 import type { Services } from '../../platform/index.ts';
 import { registerAdmin } from './admin.ts';
+import { registerAlliance } from './alliance.ts';
+import { registerAllianceSettings } from './alliance-settings.ts';
 import { pageError } from './errors.ts';
 import { registerFinance } from './finance.ts';
 import { registerLanding } from './landing.ts';
@@ -63,6 +65,8 @@ export function pageRoutes(options: PageRoutesOptions): Hono<PageEnv> {
   registerStaffSignIn(app);
   registerFinance(app);
   registerAdmin(app);
+  registerAlliance(app);
+  registerAllianceSettings(app);
   registerPortal(app);
   return app;
 }

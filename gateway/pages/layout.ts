@@ -24,6 +24,7 @@ export const financeNav: NavLink[] = [{ href: '/finance', label: 'nav.periods' }
 export const adminNav: NavLink[] = [
   { href: '/admin', label: 'nav.partners' },
   { href: '/admin/tiers', label: 'nav.tiers' },
+  { href: '/admin/settings', label: 'nav.settings' },
   { href: '/admin/segments', label: 'nav.segments' },
   { href: '/admin/audit', label: 'nav.audit' },
 ];

@@ -36,7 +36,7 @@ describe('an operator in the browser', () => {
     expect(await page.getByRole('cell', { name: 'partner.earn_rule' }).count()).toBe(1);
     await bh.shot(page, 'admin-audit');
     const others: Array<[string, string]> = [
-      ['Tiers and plans', 'admin-tiers'],
+      ['Alliance settings', 'admin-settings'],
       ['Segments', 'admin-segments'],
     ];
     for (const [link, name] of others) {
@@ -56,5 +56,39 @@ describe('an operator in the browser', () => {
       .toContain('pointsPerMinor');
     await page.reload();
     expect(await page.getByLabel('Points per fen').inputValue()).toBe('0.01');
+  });
+
+  it('lowers a tier’s threshold, is told beside the field when the ladder refuses, and the audit log shows the change', async () => {
+    const page = await bh.newPage({ wide: true });
+    await signInStaff(page, await staffToken(bh.hub, 'admin'));
+    await page.getByRole('link', { name: 'Tiers and plans' }).click();
+    const twoStar = page.getByRole('form', { name: '2-star' });
+    const threshold = twoStar.getByLabel('Qualifying spend to reach it (CNY)');
+    expect(await threshold.inputValue()).toBe('2000.00');
+
+    // Below 1-star's 500.00: the ladder must rise, so nothing is saved and the reason is
+    // shown at the field, with what was typed kept.
+    await threshold.fill('400');
+    await twoStar.getByRole('button', { name: 'Save' }).click();
+    await expect
+      .poll(() => twoStar.getByTestId('field-error').textContent())
+      .toBe('Tier star2 must need more than star1.');
+    expect(await threshold.inputValue()).toBe('400');
+    expect(await threshold.getAttribute('aria-invalid')).toBe('true');
+    await bh.shot(page, 'admin-tiers-refused');
+
+    await threshold.fill('1500.00');
+    await twoStar.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => twoStar.getByRole('status').textContent()).toBe('Saved.');
+    expect(await threshold.inputValue()).toBe('1500.00');
+    await bh.shot(page, 'admin-tiers');
+
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    const line = page.getByRole('row', { name: /settings\.tier/ }).first();
+    expect(await line.getByRole('cell').nth(3).textContent()).toBe('star2');
+    expect(await line.getByTestId('audit-change').allTextContents()).toEqual([
+      'thresholdGrowth: 200000 → 150000',
+    ]);
+    expect(await line.getByRole('cell').nth(1).textContent()).toMatch(/^admin-/);
   });
 });
