@@ -31,6 +31,7 @@ import {
 } from '../partners/index.ts';
 import { AppError, type Db, killPoint, newId } from '../platform/index.ts';
 import type { CounterDeps } from './deps.ts';
+import { type Headroom, lockHeadroom, takeHeadroom } from './liability-limit.ts';
 import { answered, type Outcome, type TillRequestKey } from './once.ts';
 import { scorePurchase } from './scoring.ts';
 import {
@@ -166,6 +167,8 @@ async function writeEarnBatch(
   // on the transaction's connection): a batch costs a few round trips, not one per statement.
   const decisions = await db.transaction().execute(async (tx) => {
     const now = clock.now();
+    // First, before any row lock: capped issuers' batches take turns (liability-limit.ts).
+    const headroom = await lockHeadroom(tx, items);
     const [byCustomer, visible] = await Promise.all([
       membersByCustomerIds(
         tx,
@@ -208,7 +211,7 @@ async function writeEarnBatch(
         items.map((i) => ({ partnerId: i.partnerId, orderId: i.purchase.orderId })),
       ),
     ]);
-    const plan = decide(items, { memberIdOf, members, kept, booked, tiers, now });
+    const plan = decide(items, { memberIdOf, members, kept, booked, tiers, now, headroom });
     await write(deps, tx, items, plan, shard, now, settings);
     killPoint(config, 'earn:before-commit');
     return plan.decisions;
@@ -235,6 +238,7 @@ function decide(
     booked: Map<string, { request_hash: string | null; answer: string | null; member_id: string }>;
     tiers: Awaited<ReturnType<typeof cachedTiers>>;
     now: Date;
+    headroom: Headroom;
   },
 ): Plan {
   const plan: Plan = { decisions: [], accruals: [], growths: [], upgrades: [], purchases: [] };
@@ -291,6 +295,8 @@ function decide(
       { amountMinor: purchase.amountMinor, lines: purchase.lines, at: purchase.purchasedAt },
       { tier: tierBefore, paidMember: member.paid },
     );
+    const overCap = takeHeadroom(state.headroom, partnerId, accrual.points);
+    if (overCap) return { kind: 'refused', error: overCap };
     const growth: PurchaseGrowth = {
       eventId: newId(),
       memberId: member.id,

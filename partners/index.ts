@@ -1,4 +1,11 @@
 export {
+  type BankDetailsView,
+  bankDetailsHistory,
+  bankDetailsInForce,
+  bankDetailsView,
+  setBankDetails,
+} from './bank-details.ts';
+export {
   claimIdempotencyKey,
   completeIdempotencyKey,
   deleteExpiredIdempotencyKeys,
@@ -61,10 +68,13 @@ export {
   type CounterPolicy,
   type CounterRules,
   getCounterRules,
+  getOutstandingPointsMax,
   getPartnerRules,
+  outstandingPointsCaps,
   type PartnerRules,
   setBurnRule,
   setEarnRule,
+  setOutstandingPointsMax,
 } from './rule-store.ts';
 export {
   type Accrual,

@@ -143,6 +143,19 @@ export interface PartnerRulesTable {
   earn_rule: Json<Record<string, unknown> | null>;
   burn_rule: Json<Record<string, unknown> | null>;
   updated_at: ColumnType<Date, Date | undefined, Date>;
+  /** The most points of this issuer that may be outstanding; NULL: no cap (migration 0081). */
+  outstanding_points_max: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
+/** One version of a partner's bank details; the latest is in force (migration 0081). */
+export interface PartnerBankDetailsTable {
+  id: string;
+  partner_id: string;
+  account_name: string;
+  account_number: string;
+  currency: string;
+  set_by: string;
+  set_at: Date;
 }
 
 export interface LedgerAccountsTable {
@@ -303,6 +316,7 @@ export interface Database extends MembershipSchema, SettlementSchema {
   staff_tokens: StaffTokensTable;
   partner_rules: PartnerRulesTable;
   audit_log: AuditLogTable;
+  partner_bank_details: PartnerBankDetailsTable;
 }
 
 export type Partner = Selectable<PartnersTable>;
@@ -312,3 +326,4 @@ export type PartnerKey = Selectable<PartnerKeysTable>;
 export type IdempotencyKey = Selectable<IdempotencyKeysTable>;
 export type Staff = Selectable<StaffTable>;
 export type AuditEntry = Selectable<AuditLogTable>;
+export type PartnerBankDetails = Selectable<PartnerBankDetailsTable>;

@@ -5,9 +5,12 @@ import {
   EarnRuleSchema,
   getPartner,
   getPartnerRules,
+  type PartnerRules,
   setBurnRule,
   setEarnRule,
 } from '../../partners/index.ts';
+import type { Db } from '../../platform/index.ts';
+import { type AuditNote, audited, auditState } from '../audit.ts';
 import type { StaffEnv } from '../context.ts';
 import { json, PartnerIdParam, PartnerRulesSchema, partnerAdminProblems } from '../schemas.ts';
 
@@ -58,20 +61,43 @@ export function register(app: OpenAPIHono<StaffEnv>): void {
     return c.json(await getPartnerRules(db, partner.id), 200);
   });
   app.openapi(putEarnRoute, async (c) => {
-    const { db, clock } = c.get('services');
-    const partner = await getPartner(db, c.req.valid('param').partnerId);
-    await setEarnRule(db, partner.id, c.req.valid('json'), clock.now());
+    const { partnerId } = c.req.valid('param');
+    const rule = c.req.valid('json');
+    const at = c.get('services').clock.now();
+    const rules = await audited(c, (tx) =>
+      ruleChange(tx, partnerId, 'rule.earn', () => setEarnRule(tx, partnerId, rule, at)),
+    );
     // Other hub processes drop their copy of the rules now, not when it expires.
-    await announcePartnerChange(c.get('services'), partner.id);
-    c.get('logger').info({ partnerId: partner.id }, 'earn rule replaced');
-    return c.json(await getPartnerRules(db, partner.id), 200);
+    await announcePartnerChange(c.get('services'), partnerId);
+    c.get('logger').info({ partnerId }, 'earn rule replaced');
+    return c.json(rules, 200);
   });
   app.openapi(putBurnRoute, async (c) => {
-    const { db, clock } = c.get('services');
-    const partner = await getPartner(db, c.req.valid('param').partnerId);
-    await setBurnRule(db, partner.id, c.req.valid('json'), clock.now());
-    await announcePartnerChange(c.get('services'), partner.id);
-    c.get('logger').info({ partnerId: partner.id }, 'burn rule replaced');
-    return c.json(await getPartnerRules(db, partner.id), 200);
+    const { partnerId } = c.req.valid('param');
+    const rule = c.req.valid('json');
+    const at = c.get('services').clock.now();
+    const rules = await audited(c, (tx) =>
+      ruleChange(tx, partnerId, 'rule.burn', () => setBurnRule(tx, partnerId, rule, at)),
+    );
+    await announcePartnerChange(c.get('services'), partnerId);
+    c.get('logger').info({ partnerId }, 'burn rule replaced');
+    return c.json(rules, 200);
   });
+}
+
+/** A rule replaced, with the rules in force before and after it for the audit log. */
+async function ruleChange(
+  tx: Db,
+  partnerId: string,
+  action: string,
+  change: () => Promise<void>,
+): Promise<{ result: PartnerRules; audit: AuditNote }> {
+  const partner = await getPartner(tx, partnerId);
+  const before = await getPartnerRules(tx, partner.id);
+  await change();
+  const after = await getPartnerRules(tx, partner.id);
+  return {
+    result: after,
+    audit: { action, subject: partner.id, before: auditState(before), after: auditState(after) },
+  };
 }
