@@ -10,6 +10,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
     CREATE TABLE partner_bank_details (
       id uuid PRIMARY KEY,
+      -- The order versions were written in: the latest is in force, whatever clocks said.
+      version bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
       partner_id uuid NOT NULL REFERENCES partners (id),
       account_name text NOT NULL CHECK (length(account_name) BETWEEN 1 AND 200),
       account_number text NOT NULL CHECK (account_number ~ '^[0-9A-Z]{6,34}$'),
@@ -17,7 +19,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       set_by text NOT NULL CHECK (length(set_by) BETWEEN 1 AND 100),
       set_at timestamptz NOT NULL
     )`.execute(db);
-  await sql`CREATE INDEX partner_bank_details_partner ON partner_bank_details (partner_id, set_at, id)`.execute(
+  await sql`CREATE INDEX partner_bank_details_partner ON partner_bank_details (partner_id, version)`.execute(
     db,
   );
   await sql`

@@ -64,8 +64,7 @@ export async function bankDetailsHistory(
     .selectFrom('partner_bank_details')
     .selectAll()
     .where('partner_id', '=', partnerId)
-    .orderBy('set_at', 'desc')
-    .orderBy('id', 'desc')
+    .orderBy('version', 'desc')
     .limit(limit)
     .execute();
 }
@@ -84,8 +83,7 @@ export async function bankDetailsInForce(
     .distinctOn('d.partner_id')
     .where('d.partner_id', 'in', partnerIds)
     .orderBy('d.partner_id')
-    .orderBy('d.set_at', 'desc')
-    .orderBy('d.id', 'desc')
+    .orderBy('d.version', 'desc')
     .execute();
   return new Map(rows.map((r) => [r.partner_id, r]));
 }

@@ -150,6 +150,7 @@ export interface PartnerRulesTable {
 /** One version of a partner's bank details; the latest is in force (migration 0081). */
 export interface PartnerBankDetailsTable {
   id: string;
+  version: Generated<number>;
   partner_id: string;
   account_name: string;
   account_number: string;
