@@ -35,6 +35,7 @@ export type { LotTake } from './lots.ts';
 export type {
   ActivityLine,
   ActivityPage,
+  ExpiringPoints,
   MemberPoints,
   StatementLine,
   StatementPage,

@@ -8,10 +8,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../gateway/index.ts';
 import type { Ledger } from '../../ledger/index.ts';
 import {
+  buyPaidMembership,
   createPaidPlan,
+  demoPaymentProvider,
   enrolMember,
   membershipFeeRecorder,
-  subscribe,
 } from '../../members/index.ts';
 import { listAudit, manualClock, newId } from '../../platform/index.ts';
 import { runSettlement } from '../../settlement/index.ts';
@@ -62,12 +63,14 @@ beforeAll(async () => {
   const payer = await enrolMember(hub.services, {
     email: `${uniqueCode('m').toLowerCase()}@example.test`,
   });
-  await subscribe(hub.services, {
-    memberId: payer.id,
-    planCode: 'plus',
-    idempotencyKey: 'year-1',
-    recordMembershipFee: membershipFeeRecorder(ledger),
-  });
+  await buyPaidMembership(
+    {
+      ...hub.services,
+      paymentProvider: demoPaymentProvider(),
+      recordMembershipFee: membershipFeeRecorder(ledger),
+    },
+    { memberId: payer.id, planCode: 'plus', idempotencyKey: 'year-1', purpose: 'subscribe' },
+  );
 });
 afterAll(async () => {
   await ledger.close();
