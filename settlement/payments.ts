@@ -51,37 +51,33 @@ export async function paymentFile(db: Db, periodId: string, payeesOf: PayeesOf):
     .orderBy('partner_id')
     .execute();
   const payees = await payeesOf(positions.map((p) => p.partner_id));
-  const faults = positions.flatMap((p) => {
+  const day = localDateOf(period).replaceAll('-', '');
+  const faults: Array<{ field: string; reason: string }> = [];
+  const lines = positions.map((p, i) => {
     const payee = payees.get(p.partner_id);
-    if (!payee) return [{ field: `partners.${p.partner_id}`, reason: 'no bank details' }];
-    if (payee.currency !== period.currency)
-      return [
-        {
-          field: `partners.${p.partner_id}`,
-          reason: `bank account in ${payee.currency}, period in ${period.currency}`,
-        },
-      ];
-    return [];
+    const field = `partners.${p.partner_id}`;
+    if (!payee) faults.push({ field, reason: 'no bank details' });
+    else if (payee.currency !== period.currency)
+      faults.push({
+        field,
+        reason: `bank account in ${payee.currency}, period in ${period.currency}`,
+      });
+    return [
+      i + 1,
+      p.net_minor > 0 ? 'pay' : 'collect',
+      p.partner_id,
+      payee?.code,
+      csvText(payee?.accountName ?? ''),
+      payee?.accountNumber,
+      period.currency,
+      Math.abs(p.net_minor),
+      `AH-${day}-${payee?.code}`,
+      p.payment_reference === null ? '' : csvText(p.payment_reference),
+    ].join(',');
   });
   if (faults.length > 0)
     throw new AppError('conflict', 'Some partners cannot be paid as their details stand.', {
       fields: faults,
     });
-  const day = localDateOf(period).replaceAll('-', '');
-  const lines = positions.map((p, i) => {
-    const payee = payees.get(p.partner_id) as Payee;
-    return [
-      i + 1,
-      p.net_minor > 0 ? 'pay' : 'collect',
-      p.partner_id,
-      payee.code,
-      csvText(payee.accountName),
-      payee.accountNumber,
-      period.currency,
-      Math.abs(p.net_minor),
-      `AH-${day}-${payee.code}`,
-      p.payment_reference === null ? '' : csvText(p.payment_reference),
-    ].join(',');
-  });
   return `${[paymentFileHeader, ...lines].join('\n')}\n`;
 }

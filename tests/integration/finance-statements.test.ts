@@ -301,6 +301,16 @@ describe('settle on request', () => {
           { partnerId: acceptor.partner.id, reference: 'BANK-OUT-78' },
         ],
       };
+      // A partner whose account is in another currency cannot be paid: the file names it.
+      const details = `/v1/admin/partners/${acceptor.partner.id}/bank-details`;
+      const account = { bankAccountName: 'R, Ltd.', bankAccountNumber: '6222000099998888' };
+      await asAdmin('PUT', details, { ...account, currency: 'USD' });
+      const mismatch = await asFinance('GET', `/v1/finance/periods/${periodId}/payment-file`);
+      expect(mismatch.status).toBe(409);
+      expect(await mismatch.json()).toMatchObject({
+        errors: [{ field: `partners.${acceptor.partner.id}` }],
+      });
+      await asAdmin('PUT', details, { ...account, currency: 'CNY' });
       const own = await asFinance('POST', `/v1/finance/periods/${periodId}/paid`, payments);
       expect(own.status).toBe(403);
       expect(own.headers.get('content-type')).toContain('application/problem+json');
