@@ -19,7 +19,13 @@ import { type RefundAnswer, refundPurchase, refundRedemption } from './refund.ts
 import { type PaidSavings, paidSavings } from './savings.ts';
 
 export type { CounterDeps } from './deps.ts';
-export { resolveMember } from './members.ts';
+export {
+  type KnownRef,
+  knownRef,
+  resolveMember,
+  type TillMemberView,
+  tillMemberView,
+} from './members.ts';
 export { scorePurchase, withAllianceTiers } from './scoring.ts';
 export {
   type MemberRef,

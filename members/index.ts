@@ -3,6 +3,7 @@
 export {
   type AvailableBenefit,
   availableBenefits,
+  availableBenefitsAt,
   type BenefitUseResult,
   type BenefitView,
   benefitKinds,
@@ -15,6 +16,13 @@ export {
   withdrawBenefit,
 } from './benefits.ts';
 export { normaliseEmail, normalisePhone } from './contact.ts';
+export {
+  cachedEarnBenefits,
+  type EarnBenefit,
+  earnBenefitsAt,
+  earnBenefitUses,
+  recordEarnBenefitUses,
+} from './earn-benefits.ts';
 export {
   addPurchaseGrowth,
   type EarningMember,
