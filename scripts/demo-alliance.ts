@@ -4,8 +4,13 @@
  * inserted only where missing.
  */
 import type { Domains } from '../domains.ts';
-import { EarnRuleSchema, setEarnRule } from '../partners/index.ts';
-import { newId, type Services } from '../platform/index.ts';
+import {
+  bankDetailsInForce,
+  EarnRuleSchema,
+  setBankDetails,
+  setEarnRule,
+} from '../partners/index.ts';
+import { type Db, newId, type Services } from '../platform/index.ts';
 import { seedDemoCounter } from './demo-counter.ts';
 import { seedDemoMembership } from './demo-members.ts';
 import { demoDormantMembers, seedDemoSegments } from './demo-segments.ts';
@@ -59,6 +64,7 @@ export async function seedDemoAlliance(
         .select('id')
         .where('code', '=', p.code)
         .executeTakeFirstOrThrow();
+      await seedDemoBankDetails(tx, partner.id, p.name, services.clock.now());
       for (const storeCode of p.stores) {
         await tx
           .insertInto('stores')
@@ -111,4 +117,19 @@ async function seedDemoPaidRewards(services: Services): Promise<void> {
   if (!jade || jade.ruled !== null) return;
   const rule = EarnRuleSchema.parse({ paidMemberMultiplier: '1.5' });
   await setEarnRule(db, jade.id, rule, services.clock.now());
+}
+
+/**
+ * Bank details for a demo partner that has none, made up from its name: the finance console's
+ * payment file needs every partner with a net amount to have some.
+ */
+async function seedDemoBankDetails(tx: Db, partnerId: string, name: string, at: Date) {
+  if ((await bankDetailsInForce(tx, [partnerId])).size > 0) return;
+  const digits = [...name].reduce((n, ch) => (n * 31 + ch.charCodeAt(0)) % 1e10, 7);
+  const details = {
+    bankAccountName: name,
+    bankAccountNumber: `622202${String(digits).padStart(10, '0')}`,
+    currency: 'CNY',
+  };
+  await setBankDetails(tx, { partnerId, details, setBy: 'onboarding', at });
 }

@@ -6,7 +6,7 @@ import {
   outstandingPointsCaps,
   setOutstandingPointsMax,
 } from '../../partners/index.ts';
-import { AppError } from '../../platform/index.ts';
+import { AppError, type Db } from '../../platform/index.ts';
 import { liabilityAt, loadSettlementSettings, periodLiability } from '../../settlement/index.ts';
 import { audited } from '../audit.ts';
 import type { StaffEnv } from '../context.ts';
@@ -128,6 +128,20 @@ export const limitRoute = createRoute({
   },
 });
 
+/** The liability now (or at an instant) with each issuer's cap: the route's and the page's. */
+export async function liabilityWithCaps(db: Db, input: { at?: Date; now: Date }) {
+  const settings = await loadSettlementSettings(db);
+  const [liability, caps] = await Promise.all([
+    liabilityAt(db, { ...input, currency: settings.currency, pointValue: settings.pointValue }),
+    outstandingPointsCaps(db),
+  ]);
+  const issuers = liability.issuers.map((i) => ({
+    ...i,
+    limitPoints: caps.get(i.partnerId) ?? null,
+  }));
+  return { ...liability, issuers };
+}
+
 export function register(app: OpenAPIHono<StaffEnv>): void {
   app.openapi(nowRoute, async (c) => {
     const { db, clock } = c.get('services');
@@ -138,16 +152,7 @@ export function register(app: OpenAPIHono<StaffEnv>): void {
       throw new AppError('validation_failed', 'The instant is in the future.', {
         fields: [{ field: 'query.at', reason: 'not after now' }],
       });
-    const settings = await loadSettlementSettings(db);
-    const [liability, caps] = await Promise.all([
-      liabilityAt(db, { at, now, currency: settings.currency, pointValue: settings.pointValue }),
-      outstandingPointsCaps(db),
-    ]);
-    const issuers = liability.issuers.map((i) => ({
-      ...i,
-      limitPoints: caps.get(i.partnerId) ?? null,
-    }));
-    return c.json({ ...liability, issuers }, 200);
+    return c.json(await liabilityWithCaps(db, { at, now }), 200);
   });
   app.openapi(snapshotRoute, async (c) => {
     return c.json(await periodLiability(c.get('services').db, c.req.valid('param').periodId), 200);

@@ -1,5 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { bankDetailsInForce } from '../../partners/index.ts';
+import type { Db } from '../../platform/index.ts';
 import { type Payee, paymentFile } from '../../settlement/index.ts';
 import type { StaffEnv } from '../context.ts';
 import { PeriodIdParam, periodProblems } from './schemas.ts';
@@ -22,27 +23,36 @@ export const route = createRoute({
   },
 });
 
+/** The payment file with each partner's bank details in force: the route's and the page's. */
+export function paymentFileText(db: Db, periodId: string): Promise<string> {
+  return paymentFile(db, periodId, async (ids) => {
+    const found = await bankDetailsInForce(db, ids);
+    return new Map(
+      [...found].map(([id, d]): [string, Payee] => [
+        id,
+        {
+          code: d.code,
+          accountName: d.account_name,
+          accountNumber: d.account_number,
+          currency: d.currency,
+        },
+      ]),
+    );
+  });
+}
+
+/** The file as a download named after its period. */
+export function paymentFileHeaders(periodId: string): Record<string, string> {
+  return {
+    'content-type': 'text/csv; charset=utf-8',
+    'content-disposition': `attachment; filename="payments-${periodId}.csv"`,
+  };
+}
+
 export function register(app: OpenAPIHono<StaffEnv>): void {
   app.openapi(route, async (c) => {
-    const { db } = c.get('services');
     const { periodId } = c.req.valid('param');
-    const text = await paymentFile(db, periodId, async (ids) => {
-      const found = await bankDetailsInForce(db, ids);
-      return new Map(
-        [...found].map(([id, d]): [string, Payee] => [
-          id,
-          {
-            code: d.code,
-            accountName: d.account_name,
-            accountNumber: d.account_number,
-            currency: d.currency,
-          },
-        ]),
-      );
-    });
-    return c.body(text, 200, {
-      'content-type': 'text/csv; charset=utf-8',
-      'content-disposition': `attachment; filename="payments-${periodId}.csv"`,
-    });
+    const text = await paymentFileText(c.get('services').db, periodId);
+    return c.body(text, 200, paymentFileHeaders(periodId));
   });
 }

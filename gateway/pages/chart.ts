@@ -31,3 +31,53 @@ export function netChart(s: Speaker, rows: Array<{ label: string; amountMinor: n
     .join('; ')}" viewBox="0 0 ${width} ${height}" width="100%" preserveAspectRatio="xMinYMin meet">
     <line x1="${zeroX}" y1="0" x2="${zeroX}" y2="${height}" stroke="#4a5360"></line>${bars}</svg></div>`;
 }
+
+const lineHeight = 220;
+const lineLeft = 10;
+const lineRight = 10;
+/** Distinct from one another for the common colour blindnesses (Okabe and Ito's palette). */
+const seriesColours = ['#0072b2', '#d55e00', '#009e73', '#cc79a7', '#e69f00', '#56b4e9'];
+
+export type Series = { label: string; values: Array<number | null> };
+
+/**
+ * Values over time as lines, one per series, on the server as inline SVG: the x axis is the
+ * dates given (oldest first), y from 0 to the largest value. The legend names each line by its
+ * colour and its latest figure, and the page shows the same figures as a table beside it, so
+ * nothing is said by colour alone.
+ */
+export function lineChart(
+  s: Speaker,
+  dates: string[],
+  series: Series[],
+  format: (value: number) => string,
+): Html {
+  const largest = Math.max(1, ...series.flatMap((x) => x.values.map((v) => v ?? 0)));
+  const step = dates.length > 1 ? (width - lineLeft - lineRight) / (dates.length - 1) : 0;
+  const y = (v: number) => 10 + Math.round((1 - v / largest) * (lineHeight - 40));
+  const lines = series.map((x, i) => {
+    const points = x.values.flatMap((v, j) =>
+      v === null ? [] : [`${Math.round(lineLeft + j * step)},${y(v)}`],
+    );
+    const colour = seriesColours[i % seriesColours.length] ?? '#0072b2';
+    return html`<polyline fill="none" stroke="${colour}" stroke-width="3" points="${points.join(' ')}"></polyline>
+      ${points.map((p) => html`<circle cx="${p.split(',')[0]}" cy="${p.split(',')[1]}" r="4" fill="${colour}"></circle>`)}`;
+  });
+  const legend = series.map((x, i) => {
+    const latest = x.values.at(-1);
+    // A presentation attribute, not a style: the pages' policy allows no inline styles.
+    const swatch = html`<svg class="swatch" width="14" height="14" aria-hidden="true"><rect width="14" height="14" fill="${seriesColours[i % seriesColours.length]}"></rect></svg>`;
+    return html`<li>${swatch} ${x.label}${
+      latest === null || latest === undefined ? '' : `: ${format(latest)}`
+    }</li>`;
+  });
+  const first = dates[0] ?? '';
+  const last = dates.at(-1) ?? '';
+  return html`<div class="scroll"><svg class="chart" role="img" aria-label="${s.t('finance.liabilityChart', { from: first, to: last })}"
+    viewBox="0 0 ${width} ${lineHeight}" width="100%" preserveAspectRatio="xMinYMin meet">
+    <line x1="${lineLeft}" y1="${y(0)}" x2="${width - lineRight}" y2="${y(0)}" stroke="#4a5360"></line>
+    ${lines}
+    <text x="${lineLeft}" y="${lineHeight - 8}">${first}</text>
+    <text x="${width - lineRight}" y="${lineHeight - 8}" text-anchor="end">${last}</text>
+    </svg></div><ul class="legend">${legend}</ul>`;
+}

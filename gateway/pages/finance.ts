@@ -1,7 +1,7 @@
 import type { Context, Hono } from 'hono';
 import { html } from 'hono/html';
 import { partnerBrands } from '../../partners/index.ts';
-import { AppError, isUuid } from '../../platform/index.ts';
+import { AppError, isUuid, type Staff } from '../../platform/index.ts';
 import {
   approvePeriod,
   getStatement,
@@ -9,9 +9,12 @@ import {
   markPaid,
   type PeriodSummary,
   type PeriodView,
+  periodRevenue,
   periodSummary,
+  type Revenue,
   statementPageLines,
 } from '../../settlement/index.ts';
+import { paymentFileHeaders, paymentFileText } from '../finance/payment-file.ts';
 import { staffNames } from '../staff.ts';
 import { statementResponse } from '../statement-response.ts';
 import { netChart } from './chart.ts';
@@ -71,12 +74,39 @@ function matrixTable(s: Speaker, summary: PeriodSummary, name: (id: string) => s
     )}</tbody></table></section>`;
 }
 
+/**
+ * The four-eyes rule, shown where it applies: whoever approved a period cannot record its
+ * payments (settlement/ markPaid refuses them too), so the one who approved sees who must.
+ */
+function payForm(
+  c: Context<PageEnv>,
+  summary: PeriodSummary,
+  name: (id: string) => string,
+  staff: Staff,
+): Html {
+  const s = c.get('speaker');
+  const p = summary.period;
+  if (p.approvedBy === staff.id) {
+    return html`<p class="notice error" role="status" data-testid="four-eyes">${s.t('finance.fourEyesYou')}</p>`;
+  }
+  const payees = summary.partners.filter((x) => x.netMinor !== 0);
+  return html`<form method="post" action="/finance/periods/${p.id}/paid">${csrfField(c)}
+    ${payees.map(
+      (
+        x,
+        i,
+      ) => html`<label for="ref-${i}">${s.t('finance.reference', { partner: name(x.partnerId) })} (${s.cny(x.netMinor)})</label>
+      <input id="ref-${i}" name="ref:${x.partnerId}" required maxlength="200">`,
+    )}<button>${s.t('finance.markPaid')}</button></form>`;
+}
+
 /** Approve when computed; record payments when approved; who did what, always. */
 function workflowCard(
   c: Context<PageEnv>,
   summary: PeriodSummary,
   name: (id: string) => string,
   who: Map<string, string>,
+  staff: Staff,
 ): Html {
   const s = c.get('speaker');
   const p = summary.period;
@@ -85,33 +115,43 @@ function workflowCard(
       ? html`<p data-testid="approved-by">${s.t('finance.approvedBy', { who: who.get(p.approvedBy) ?? p.approvedBy, at: s.dateTime(p.approvedAt) })}</p>`
       : '',
     p.paidBy && p.paidAt
-      ? html`<p>${s.t('finance.paidBy', { who: who.get(p.paidBy) ?? p.paidBy, at: s.dateTime(p.paidAt) })}</p>`
+      ? html`<p data-testid="paid-by">${s.t('finance.paidBy', { who: who.get(p.paidBy) ?? p.paidBy, at: s.dateTime(p.paidAt) })}</p>`
       : '',
   ];
   const approve =
     p.status === 'computed'
       ? html`<form method="post" action="/finance/periods/${p.id}/approve">${csrfField(c)}<button>${s.t('finance.approve')}</button></form>`
       : '';
-  const payees = summary.partners.filter((x) => x.netMinor !== 0);
-  const pay =
-    p.status === 'approved'
-      ? html`<form method="post" action="/finance/periods/${p.id}/paid">${csrfField(c)}
-        ${payees.map(
-          (
-            x,
-            i,
-          ) => html`<label for="ref-${i}">${s.t('finance.reference', { partner: name(x.partnerId) })} (${s.cny(x.netMinor)})</label>
-          <input id="ref-${i}" name="ref:${x.partnerId}" required maxlength="200">`,
-        )}<button>${s.t('finance.markPaid')}</button></form>`
-      : '';
-  return html`<section class="card"><h2>${s.t('table.status')}: <span class="badge" data-testid="period-status">${p.status}</span></h2>${done}${approve}${pay}</section>`;
+  const moving = p.status === 'approved' || p.status === 'paid';
+  return html`<section class="card"><h2>${s.t('table.status')}: <span class="badge" data-testid="period-status">${p.status}</span></h2>
+    ${done}
+    ${p.status === 'computed' || p.status === 'approved' ? html`<p class="muted">${s.t('finance.fourEyes')}</p>` : ''}
+    ${approve}${p.status === 'approved' ? payForm(c, summary, name, staff) : ''}
+    ${moving ? html`<p><a class="button secondary" href="/finance/periods/${p.id}/payment-file" data-testid="payment-file">${s.t('finance.paymentFile')}</a></p>` : ''}
+  </section>`;
+}
+
+/** The hub's own revenue in the period, from its accounts (settlement/ periodRevenue). */
+function revenueCard(s: Speaker, revenue: Revenue): Html {
+  const row = (label: string, amountMinor: number, testId: string) =>
+    html`<tr><th scope="row">${label}</th><td class="num" data-testid="${testId}">${s.cny(amountMinor)}</td></tr>`;
+  return html`<section class="card" aria-labelledby="rev-h"><h2 id="rev-h">${s.t('finance.revenue')}</h2><table><tbody>
+    ${row(s.t('finance.membershipFees', { n: revenue.membershipFees.count }), revenue.membershipFees.amountMinor, 'revenue-membership')}
+    ${row(s.t('finance.clearingFees'), revenue.clearingFeesMinor, 'revenue-clearing')}
+    ${row(s.t('finance.breakageShare'), revenue.breakageShareMinor, 'revenue-breakage')}
+    ${row(s.t('finance.revenueTotal'), revenue.totalMinor, 'revenue-total')}
+  </tbody></table></section>`;
 }
 
 async function periodPage(c: Context<PageEnv>): Promise<Response> {
-  await pageStaff(c, 'finance');
+  const staff = await pageStaff(c, 'finance');
   const s = c.get('speaker');
   const db = c.get('services').db;
-  const summary = await periodSummary(db, uuidParam(c, 'periodId'));
+  const periodId = uuidParam(c, 'periodId');
+  const [summary, revenue] = await Promise.all([
+    periodSummary(db, periodId),
+    periodRevenue(db, periodId),
+  ]);
   const ids = summary.partners.map((p) => p.partnerId);
   const [brands, who] = await Promise.all([
     partnerBrands(db, ids),
@@ -122,7 +162,7 @@ async function periodPage(c: Context<PageEnv>): Promise<Response> {
   ]);
   const name = (id: string) => brands.get(id) ?? id;
   const body = html`<h1>${s.t('finance.period', { date: summary.period.localDate })}</h1>
-    ${workflowCard(c, summary, name, who)}
+    <div class="grid">${workflowCard(c, summary, name, who, staff)}${revenueCard(s, revenue)}</div>
     <section class="card" aria-labelledby="chart-h"><h2 id="chart-h">${s.t('finance.positions')}</h2>
       <p class="muted">${s.t('finance.chartHelp')}</p>
       ${netChart(
@@ -199,6 +239,12 @@ export function registerFinance(app: Hono<PageEnv>): void {
     });
   });
   app.get('/finance/entries/:entryId', entryPage);
+  app.get('/finance/periods/:periodId/payment-file', async (c) => {
+    await pageStaff(c, 'finance');
+    const periodId = uuidParam(c, 'periodId');
+    const text = await paymentFileText(c.get('services').db, periodId);
+    return c.body(text, 200, paymentFileHeaders(periodId));
+  });
   app.post('/finance/periods/:periodId/approve', async (c) => {
     const staff = await pageStaff(c, 'finance');
     const { db, clock } = c.get('services');

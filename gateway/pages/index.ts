@@ -8,6 +8,7 @@ import { registerAllianceSettings } from './alliance-settings.ts';
 import { pageError } from './errors.ts';
 import { registerFinance } from './finance.ts';
 import { registerLanding } from './landing.ts';
+import { registerLiability } from './liability.ts';
 import { registerMemberHome } from './member.ts';
 import { registerMembership } from './membership.ts';
 import { registerPayCode } from './pay.ts';
@@ -64,6 +65,7 @@ export function pageRoutes(options: PageRoutesOptions): Hono<PageEnv> {
   registerMembership(app);
   registerStaffSignIn(app);
   registerFinance(app);
+  registerLiability(app);
   registerAdmin(app);
   registerAlliance(app);
   registerAllianceSettings(app);

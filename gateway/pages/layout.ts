@@ -20,7 +20,10 @@ export const memberNav: NavLink[] = [
   { href: '/me/pay', label: 'nav.pay' },
   { href: '/me/membership', label: 'nav.membership' },
 ];
-export const financeNav: NavLink[] = [{ href: '/finance', label: 'nav.periods' }];
+export const financeNav: NavLink[] = [
+  { href: '/finance', label: 'nav.periods' },
+  { href: '/finance/liability', label: 'nav.liability' },
+];
 export const adminNav: NavLink[] = [
   { href: '/admin', label: 'nav.partners' },
   { href: '/admin/tiers', label: 'nav.tiers' },

@@ -6,7 +6,7 @@ import { createApp } from '../../../gateway/index.ts';
 import { type RunningGateway, startGateway } from '../../../gateway/server.ts';
 import { readOutbox } from '../../../members/index.ts';
 import { seedDemoAlliance } from '../../../scripts/demo-alliance.ts';
-import { runSettlement } from '../../../settlement/index.ts';
+import { runSettlement, snapshotDuePeriods } from '../../../settlement/index.ts';
 import { chromiumPath } from '../../support/chromium-setup.ts';
 import { createTestHub, type TestHub } from '../../support/hub.ts';
 import type { TestApp } from '../../support/partners.ts';
@@ -28,15 +28,17 @@ export type BrowserHub = {
 };
 
 /**
- * A hub on a loopback port with the demo alliance seeded and its first period settled (as
- * `npm start` leaves it), in demo mode so that sign-in codes land in the outbox, and Debian's
- * Chromium driven by playwright-core: headless, never a downloaded browser.
+ * A hub on a loopback port with the demo alliance seeded and its first period settled and
+ * snapshotted (as `npm start` leaves it), in demo mode so that sign-in codes land in the
+ * outbox, and Debian's Chromium driven by playwright-core: headless, never a downloaded browser.
  */
 export async function startBrowserHub(): Promise<BrowserHub> {
   const hub = await createTestHub({ env: { HUB_DEMO: '1', HOST: '127.0.0.1' } });
   const domains = await openDomains(hub.services);
   await seedDemoAlliance(hub.services, domains);
   await runSettlement(hub.services.db, hub.services.clock);
+  // The liability snapshot the demo's job takes of every closed period within minutes.
+  await snapshotDuePeriods(hub.services.db, hub.services.clock.now());
   const gateway: RunningGateway = await startGateway(hub.services, domains);
   const browser = await chromium.launch({
     executablePath: chromiumPath,
