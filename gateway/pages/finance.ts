@@ -1,6 +1,6 @@
 import type { Context, Hono } from 'hono';
 import { html } from 'hono/html';
-import { partnerBrands } from '../../partners/index.ts';
+import { getPartner, partnerBrands } from '../../partners/index.ts';
 import { AppError, isUuid, type Staff } from '../../platform/index.ts';
 import {
   approvePeriod,
@@ -11,6 +11,7 @@ import {
   type PeriodView,
   periodRevenue,
   periodSummary,
+  type ReconcileOutcome,
   type Revenue,
   statementPageLines,
 } from '../../settlement/index.ts';
@@ -20,6 +21,7 @@ import { statementResponse } from '../statement-response.ts';
 import { netChart } from './chart.ts';
 import type { Speaker } from './i18n.ts';
 import { csrfField, financeNav, type Html, layout } from './layout.ts';
+import { reconcileForm, reconcileOutcomeCard, reconcileUpload } from './reconcile.ts';
 import type { PageEnv } from './session.ts';
 import { pageStaff } from './staff.ts';
 
@@ -175,7 +177,7 @@ async function periodPage(c: Context<PageEnv>): Promise<Response> {
   return c.html(layout(c, { title: summary.period.localDate, nav: financeNav, body }));
 }
 
-async function statementPage(c: Context<PageEnv>): Promise<Response> {
+async function statementPage(c: Context<PageEnv>, outcome?: ReconcileOutcome): Promise<Response> {
   await pageStaff(c, 'finance');
   const s = c.get('speaker');
   const db = c.get('services').db;
@@ -204,7 +206,10 @@ async function statementPage(c: Context<PageEnv>): Promise<Response> {
     <section class="card scroll"><h2>${s.t('finance.lines')}</h2><table><thead><tr><th>#</th><th>${s.t('table.date')}</th>
     <th>${s.t('table.kind')}</th><th>${s.t('table.partner')}</th><th>Order</th><th class="num">${s.t('table.points')}</th>
     <th class="num">${s.t('table.amount')}</th><th class="num">${s.t('finance.fees')}</th><th>${s.t('finance.entry')}</th></tr></thead>
-    <tbody>${rows}</tbody></table></section>`;
+    <tbody>${rows}</tbody></table></section>
+    <section class="card" aria-labelledby="rec-h"><h2 id="rec-h">${s.t('finance.reconcile.title')}</h2>
+      ${reconcileForm(c, `/finance/periods/${input.periodId}/statements/${input.partnerId}/reconcile`, 'statement')}</section>
+    ${outcome ? reconcileOutcomeCard(s, outcome) : ''}`;
   return c.html(layout(c, { title, nav: financeNav, body }));
 }
 
@@ -228,7 +233,13 @@ async function entryPage(c: Context<PageEnv>): Promise<Response> {
 export function registerFinance(app: Hono<PageEnv>): void {
   app.get('/finance', periodsPage);
   app.get('/finance/periods/:periodId', periodPage);
-  app.get('/finance/periods/:periodId/statements/:partnerId', statementPage);
+  app.get('/finance/periods/:periodId/statements/:partnerId', (c) => statementPage(c));
+  app.post('/finance/periods/:periodId/statements/:partnerId/reconcile', async (c) => {
+    await pageStaff(c, 'finance');
+    const target = { periodId: uuidParam(c, 'periodId'), partnerId: uuidParam(c, 'partnerId') };
+    await getPartner(c.get('services').db, target.partnerId);
+    return statementPage(c, await reconcileUpload(c, target));
+  });
   app.get('/finance/periods/:periodId/statements/:partnerId/csv', async (c) => {
     await pageStaff(c, 'finance');
     const input = { periodId: uuidParam(c, 'periodId'), partnerId: uuidParam(c, 'partnerId') };

@@ -249,6 +249,12 @@ const en = {
   'portal.reconcileFile': 'CSV file (order_id,kind,points,amount_minor)',
   'portal.upload': 'Upload and compare',
   'portal.matched': 'Matched {n} lines; {m} differ.',
+  'reconcile.matched': 'Matched',
+  'reconcile.missingAtHub': 'Missing at the hub',
+  'reconcile.missingInFile': 'Missing in the file',
+  'reconcile.differ': 'Differ',
+  'reconcile.truncated': 'The lists are cut short; the counts are complete.',
+  'finance.reconcile.title': 'Reconcile the partner’s file for this period',
 } as const;
 
 export type TextKey = keyof typeof en;
@@ -490,6 +496,12 @@ const zh: Record<TextKey, string> = {
   'portal.reconcileFile': 'CSV 文件（order_id,kind,points,amount_minor）',
   'portal.upload': '上传并核对',
   'portal.matched': '匹配 {n} 行；{m} 行不一致。',
+  'reconcile.matched': '一致',
+  'reconcile.missingAtHub': '平台缺少',
+  'reconcile.missingInFile': '文件缺少',
+  'reconcile.differ': '不一致',
+  'reconcile.truncated': '明细已截断；计数完整。',
+  'finance.reconcile.title': '核对该合作伙伴本周期的文件',
 };
 
 const texts: Record<Locale, Record<TextKey, string>> = { en, zh };

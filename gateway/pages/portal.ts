@@ -12,15 +12,14 @@ import { AppError, isAppError, limitAttempt } from '../../platform/index.ts';
 import {
   partnerPeriods,
   type ReconcileOutcome,
-  reconcile,
   statementPageLines,
 } from '../../settlement/index.ts';
 import { portalPasswordFailuresPerAddress, portalPasswordFailuresPerUser } from '../auth-limits.ts';
-import { textChunks } from '../body.ts';
 import { clientAddress } from '../client-address.ts';
 import { statementResponse } from '../statement-response.ts';
 import { uuidParam } from './finance.ts';
 import { csrfField, type Html, layout, notice, portalNav } from './layout.ts';
+import { reconcileForm, reconcileOutcomeCard, reconcileUpload } from './reconcile.ts';
 import { type PageEnv, principalOfKind, startSession } from './session.ts';
 import { formText } from './sign-in.ts';
 
@@ -80,16 +79,6 @@ async function signIn(c: Context<PageEnv>): Promise<Response> {
   }
 }
 
-function outcomeCard(c: Context<PageEnv>, outcome: ReconcileOutcome): Html {
-  const { t } = c.get('speaker');
-  const differ =
-    outcome.counts.missingAtHub + outcome.counts.missingAtPartner + outcome.counts.mismatched;
-  return html`<section class="card" data-testid="reconcile-outcome">${notice(differ === 0 ? 'ok' : 'error', t('portal.matched', { n: outcome.matched, m: differ }))}
-    <ul class="plain">${outcome.missingAtHub.map((l) => html`<li>missing at hub: ${l.orderId} ${l.kind} ${l.points}</li>`)}
-    ${outcome.missingAtPartner.map((l) => html`<li>missing in your file: ${l.orderId} ${l.kind} ${l.points}</li>`)}
-    ${outcome.mismatched.map((m) => html`<li>differs: ${m.orderId} ${m.kind}</li>`)}</ul></section>`;
-}
-
 async function statementsPage(c: Context<PageEnv>, outcome?: ReconcileOutcome): Promise<Response> {
   const user = await pagePartnerUser(c);
   const s = c.get('speaker');
@@ -103,12 +92,9 @@ async function statementsPage(c: Context<PageEnv>, outcome?: ReconcileOutcome): 
       p,
     ) => html`<tr><td>${p.localDate}</td><td>${p.status}</td><td class="num">${s.cny(p.netMinor)}</td>
       <td><a href="/portal/statements/${p.periodId}/csv" download>${s.t('portal.download')}</a></td>
-      <td><form method="post" action="/portal/reconcile/${p.periodId}" enctype="multipart/form-data">${csrfField(c)}
-        <label for="file-${p.periodId}">${s.t('portal.reconcileFile')}</label>
-        <input id="file-${p.periodId}" type="file" name="file" accept=".csv,text/csv" required>
-        <button class="secondary">${s.t('portal.upload')}</button></form></td></tr>`,
+      <td>${reconcileForm(c, `/portal/reconcile/${p.periodId}`, p.periodId)}</td></tr>`,
   );
-  const body = html`<h1>${partner.brand}: ${s.t('portal.statements')}</h1>${outcome ? outcomeCard(c, outcome) : ''}
+  const body = html`<h1>${partner.brand}: ${s.t('portal.statements')}</h1>${outcome ? reconcileOutcomeCard(s, outcome) : ''}
     <section class="card scroll"><table><thead><tr><th>${s.t('table.date')}</th><th>${s.t('table.status')}</th>
     <th class="num">${s.t('finance.net')}</th><th>CSV</th><th>${s.t('portal.reconcile')}</th></tr></thead>
     <tbody>${rows}</tbody></table></section>`;
@@ -154,18 +140,8 @@ export function registerPortal(app: Hono<PageEnv>): void {
   });
   app.post('/portal/reconcile/:periodId', async (c) => {
     const user = await pagePartnerUser(c);
-    const file = (await c.req.parseBody()).file;
-    if (!(file instanceof File)) {
-      throw new AppError('validation_failed', 'Choose a CSV file.', {
-        fields: [{ field: 'file', reason: 'a CSV file' }],
-      });
-    }
-    const outcome = await reconcile(c.get('services').db, {
-      periodId: uuidParam(c, 'periodId'),
-      partnerId: user.partnerId,
-      file: textChunks(file.stream()),
-    });
-    return statementsPage(c, outcome);
+    const periodId = uuidParam(c, 'periodId');
+    return statementsPage(c, await reconcileUpload(c, { periodId, partnerId: user.partnerId }));
   });
   app.get('/portal/keys', keysPage);
   app.get('/portal/benefits', benefitsPage);

@@ -44,6 +44,31 @@ describe('a partner in the browser', () => {
     expect(lines).toHaveLength(1);
     expect(lines[0]).toContain('redemption');
 
+    // Its own file, with the line left out: the reconciliation says which, and of what kind.
+    await page
+      .getByLabel(/^CSV file/)
+      .first()
+      .setInputFiles({
+        name: 'ours.csv',
+        mimeType: 'text/csv',
+        buffer: Buffer.from('order_id,kind,points,amount_minor\n'),
+      });
+    await page.getByRole('button', { name: 'Upload and compare' }).first().click();
+    const outcome = page.getByTestId('reconcile-outcome');
+    // One row per kind of line, each reconciled on its own.
+    expect(await outcome.locator('tbody th').allTextContents()).toEqual(
+      expect.arrayContaining(['accrual', 'redemption']),
+    );
+    // Every line the hub booked for Jade Tea that day is missing from the file, and listed.
+    const missing = await outcome.locator('tbody tr td:nth-of-type(3)').allTextContents();
+    const differ = missing.reduce((sum, n) => sum + Number(n), 0);
+    expect(differ).toBeGreaterThan(0);
+    expect(await outcome.locator('.notice').textContent()).toBe(
+      `Matched 0 lines; ${differ} differ.`,
+    );
+    expect(await outcome.getByText(/^Missing in the file: /).count()).toBe(differ);
+    await bh.shot(page, 'portal-reconciled');
+
     // The portal never takes a partner from the path: only its own statements exist for it.
     const cinema = await bh.hub.services.db
       .selectFrom('partners')
