@@ -13,8 +13,10 @@ cat <<TEXT
     pages            http://127.0.0.1:$port/            (who the hub is for; English or Chinese)
       members        /sign-in, then /me, /me/pay (pay code), /me/membership
                      demo members +8613800000001 .. 04; the page shows the demo's code
-      finance        /staff/sign-in with a finance token, then /finance (periods, statements)
-      operators      /staff/sign-in with an admin token, then /admin (partners, rules, audit)
+      finance        /staff/sign-in with a finance token, then /finance (periods, statements,
+                     four-eyes approval, payment file, revenue), /finance/liability
+      operators      /staff/sign-in with an admin token, then /admin (partners, rules, audit),
+                     /admin/tiers (tier ladder, paid plans), /admin/settings
       partners       /portal/sign-in with a portal user, then /portal (statements, keys)
     demo sign-ins (.data/demo-sign-ins.txt):
 $(sed 's/^/      /' .data/demo-sign-ins.txt)
