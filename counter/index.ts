@@ -17,6 +17,7 @@ import {
 } from './redeem.ts';
 import { type RefundAnswer, refundPurchase, refundRedemption } from './refund.ts';
 
+export { type TillRecords, tillRecordsSince } from './audit.ts';
 export type { CounterDeps } from './deps.ts';
 export { resolveMember } from './members.ts';
 export { scorePurchase, withAllianceTiers } from './scoring.ts';

@@ -21,6 +21,7 @@ export type {
   PostInput,
   PostOutcome,
 } from './adjustments.ts';
+export { type EntryFact, partnerEntriesSince } from './audit.ts';
 export type { ExpiryPostings } from './expiry.ts';
 export {
   type GroupCommitOptions,
