@@ -3,6 +3,7 @@ import {
   type ExpiryPostings,
   type ExtraPostings,
   type Ledger,
+  processShards,
 } from './ledger/index.ts';
 import type { Services } from './platform/index.ts';
 import { breakagePostings, clearingPostings, loadSettlementSettings } from './settlement/index.ts';
@@ -18,7 +19,8 @@ export type Domains = { ledger: Ledger; clearing: ExtraPostings; expiryPostings:
 export async function openDomains(services: Services): Promise<Domains> {
   const settings = await loadSettlementSettings(services.db);
   return {
-    ledger: createLedger(services),
+    // Each process of a machine writes its own shards of the issuers' accounts (HUB_PROCESSES).
+    ledger: createLedger(services, {}, processShards(services.config.processes)),
     clearing: clearingPostings(settings),
     expiryPostings: breakagePostings(settings),
   };

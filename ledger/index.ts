@@ -27,7 +27,9 @@ export {
   type GroupCommitOptions,
   type GroupCommitWriter,
   groupCommitDefaults,
+  processShards,
   type Settled,
+  type ShardRange,
 } from './group-commit.ts';
 export type { CaptureInput, VoidInput } from './holds.ts';
 export { createLedger, type Ledger, ledgerJobs } from './ledger.ts';

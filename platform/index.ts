@@ -7,6 +7,7 @@ export {
 } from './audit.ts';
 export { type DatabaseCache, databaseCache } from './cache.ts';
 export { type Clock, type ManualClock, manualClock, systemClock } from './clock.ts';
+export { joinCluster, runPrimary, type Scrape, scrapeMetrics } from './cluster.ts';
 export { type Config, ConfigError, loadConfig } from './config.ts';
 export type * from './database.ts';
 export type * from './database-members.ts';
@@ -36,8 +37,10 @@ export {
 } from './hub-keys.ts';
 export { isUuid, newId } from './ids.ts';
 export {
+  enqueueJob,
   type JobDefinition,
   JobTimeoutError,
+  jobContext,
   type RunningWorkers,
   startWorkers,
   type WorkerOptions,
@@ -67,6 +70,19 @@ export {
   takeLimits,
 } from './limiter.ts';
 export { createLogger, type Logger } from './logger.ts';
+export {
+  dbPool,
+  httpDuration,
+  httpRequests,
+  jobDuration,
+  jobFailures,
+  metricsRegistry,
+  signatureRefusals,
+  watchQueue,
+  watchWriter,
+  writerBatchSize,
+  writerCommitSeconds,
+} from './metrics.ts';
 export {
   MigrationError,
   migrateDownOne,

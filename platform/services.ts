@@ -24,6 +24,8 @@ export type Services = {
   clock: Clock;
   /** The hub's signing keys, cached in process: receipts, member sessions, JWKS. */
   hubSigner: HubSigner;
+  /** Set once the process has been asked to stop: it finishes its work and takes no more. */
+  lifecycle: { draining: boolean };
   close(): Promise<void>;
 };
 
@@ -101,15 +103,21 @@ export async function openServices(
     logger,
     clock: options.clock ?? systemClock,
     hubSigner: createHubSigner(database.db),
+    lifecycle: { draining: false },
     close,
   };
 }
 
 export type Readiness = { ready: boolean; checks: Record<string, 'ok' | string> };
 
-/** Ready means: PostgreSQL and Redis answer, and every migration in the code is applied. */
+/**
+ * Ready means: the process is not draining (SIGTERM: a load balancer should send no more),
+ * PostgreSQL and Redis answer, and every migration in the code is applied.
+ */
 export async function checkReadiness(services: Services): Promise<Readiness> {
-  const checks: Record<string, string> = {};
+  const checks: Record<string, string> = {
+    process: services.lifecycle.draining ? 'draining' : 'ok',
+  };
   try {
     await services.sql`SELECT 1`;
     const pending = await pendingMigrations(services.db);
