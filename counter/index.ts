@@ -16,6 +16,7 @@ import {
   voidRedemption,
 } from './redeem.ts';
 import { type RefundAnswer, refundPurchase, refundRedemption } from './refund.ts';
+import { type PaidSavings, paidSavings } from './savings.ts';
 
 export { type TillRecords, tillRecordsSince } from './audit.ts';
 export type { CounterDeps } from './deps.ts';
@@ -33,6 +34,7 @@ export type {
   BenefitUseAnswer,
   CaptureAnswer,
   Outcome,
+  PaidSavings,
   PurchaseAnswer,
   PurchaseOutcome,
   RedemptionAnswer,
@@ -66,6 +68,7 @@ export function createCounter(deps: CounterDeps) {
     refundPurchase: bind(refundPurchase),
     refundRedemption: bind(refundRedemption),
     useBenefit: bind(useBenefitAtCounter),
+    paidSavings: bind(paidSavings),
     close: earning.close,
   };
 }

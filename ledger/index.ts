@@ -37,6 +37,7 @@ export type { LotTake } from './lots.ts';
 export type {
   ActivityLine,
   ActivityPage,
+  ExpiringPoints,
   MemberPoints,
   StatementLine,
   StatementPage,

@@ -219,7 +219,8 @@ function toView(b: Benefit, partnerCode: string | null, brand: string | null): B
   };
 }
 
-const allianceTimeZone = sql<string>`coalesce((SELECT time_zone FROM alliance WHERE id = 1), 'Asia/Shanghai')`;
+/** The alliance's time zone, as SQL: periods and dates members see are cut in it. */
+export const allianceTimeZone = sql<string>`coalesce((SELECT time_zone FROM alliance WHERE id = 1), 'Asia/Shanghai')`;
 
 export type AvailableBenefit = BenefitView & {
   /** Uses left in the current period; null when the benefit has no limit. */
@@ -229,24 +230,34 @@ export type AvailableBenefit = BenefitView & {
 };
 
 /**
- * Every benefit available to the member now, across all brands and the hub: active, in its
- * window, for the member's tier and paid status, from an active partner, with uses left.
- * One query; the eligibility rules are the same SQL as recordBenefitUse's.
+ * Every benefit the member may use now, across all brands and the hub: active, in its window,
+ * for the member's tier and paid status, from an active partner, with uses left.
  */
 export async function availableBenefits(
   deps: MemberDeps,
   memberId: string,
 ): Promise<AvailableBenefit[]> {
+  const benefits = await memberBenefits(deps, memberId);
+  return benefits.filter((b) => b.usesLeft === null || b.usesLeft > 0);
+}
+
+/**
+ * Every benefit offered to the member now, as the member's own view lists them: those used up
+ * for the period too, with 0 uses left and the end of the period, when they renew. One query;
+ * the eligibility rules are the same SQL as recordBenefitUse's.
+ */
+export async function memberBenefits(
+  deps: MemberDeps,
+  memberId: string,
+): Promise<AvailableBenefit[]> {
   const now = deps.clock.now();
   const rows = await eligibleBenefits(deps.db, memberId, now).execute();
-  return rows
-    .filter((r) => r.usage_limit === null || r.used < r.usage_limit)
-    .map((r) => ({
-      ...toView(r, r.partner_code, r.partner_brand),
-      usesLeft: r.usage_limit === null ? null : r.usage_limit - r.used,
-      usedThisPeriod: r.used,
-      periodEndsAt: r.period_end,
-    }));
+  return rows.map((r) => ({
+    ...toView(r, r.partner_code, r.partner_brand),
+    usesLeft: r.usage_limit === null ? null : Math.max(0, r.usage_limit - r.used),
+    usedThisPeriod: r.used,
+    periodEndsAt: r.period_end,
+  }));
 }
 
 function eligibleBenefits(db: Db, memberId: string, now: Date) {
@@ -371,4 +382,23 @@ export async function recordBenefitUse(
   };
   // In a caller's transaction the use commits with what the caller records beside it.
   return options.tx ? run(options.tx) : deps.db.transaction().execute(run);
+}
+
+/** The paid-only benefits on offer now across the alliance: what the paid offer includes. */
+export async function paidBenefitsCatalog(deps: MemberDeps): Promise<BenefitView[]> {
+  const now = deps.clock.now();
+  const rows = await deps.db
+    .selectFrom('benefits as b')
+    .leftJoin('partners as p', 'p.id', 'b.partner_id')
+    .select('b.id')
+    .where('b.paid_only', '=', true)
+    .where('b.status', '=', 'active')
+    .where('b.valid_from', '<=', now)
+    .where((eb) => eb.or([eb('b.valid_until', 'is', null), eb('b.valid_until', '>', now)]))
+    .where((eb) => eb.or([eb('b.partner_id', 'is', null), eb('p.status', '=', 'active')]))
+    .execute();
+  return benefitViews(
+    deps.db,
+    rows.map((r) => r.id),
+  );
 }

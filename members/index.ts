@@ -6,7 +6,9 @@ export {
   type BenefitUseResult,
   type BenefitView,
   benefitKinds,
+  memberBenefits,
   type PublishBenefitInput,
+  paidBenefitsCatalog,
   publishBenefit,
   publisherBenefits,
   recordBenefitUse,
@@ -47,18 +49,16 @@ export {
 } from './members.ts';
 export {
   cancelPaidMembership,
-  createPaidPlan,
   expirePaidMemberships,
-  findPaidPlan,
   isPaidMember,
+  type PaidMembershipValue,
   type PaidStatusView,
-  type PlanView,
+  paidMembershipValue,
   paidStatus,
   type RecordMembershipFee,
-  renewPaidMembership,
-  type SubscribeResult,
+  renewalChargeLeadMs,
+  setAutoRenew,
   startTrial,
-  subscribe,
 } from './paid.ts';
 export {
   countPayCodeMiss,
@@ -74,6 +74,39 @@ export {
   usePayCode,
 } from './pay-codes.ts';
 export {
+  buyPaidMembership,
+  demoPaymentProvider,
+  failStalePayments,
+  type PaidPurchaseResult,
+  type PaymentDeps,
+  type PaymentNotice,
+  type PaymentOutcome,
+  type PaymentProvider,
+  type PaymentRequest,
+  type PaymentView,
+  paymentViews,
+  receivePaymentNotice,
+  settlePayment,
+  signHmacNotice,
+  verifyHmacNotice,
+} from './payments.ts';
+export {
+  createPaidPlan,
+  findPaidPlan,
+  listPaidPlans,
+  type PlanChanges,
+  type PlanView,
+  planFeeFor,
+  updatePaidPlan,
+} from './plans.ts';
+export {
+  chargeRenewals,
+  type MemberMessageView,
+  memberMessages,
+  remindRenewals,
+} from './renewals.ts';
+export {
+  type ComputedSegmentRun,
   computeSegments,
   latestSegmentRun,
   memberSegments,
@@ -81,7 +114,23 @@ export {
   type SegmentMember,
   type SegmentRun,
   segmentNames,
+  segmentRunReuseMs,
+  segmentsVisibleToPartner,
 } from './segments.ts';
+export {
+  type BrandLink,
+  brandLinks,
+  type ClosedMembership,
+  type ClosingPreview,
+  closeOwnMembership,
+  closingConfirmationTtlSeconds,
+  type EndedLink,
+  expiringSoonDays,
+  type PointsExpiringSoon,
+  pointsExpiringSoon,
+  previewClosing,
+  unlinkBrand,
+} from './self-service.ts';
 export { cachedMembershipSettings, type MembershipSettings } from './settings.ts';
 export {
   issueMemberSession,
@@ -102,6 +151,7 @@ export {
   cachedTiers,
   type GrowthEventInput,
   type GrowthEventResult,
+  type GrowthEventsPage,
   type GrowthEventView,
   type GrowthRules,
   growthEvents,

@@ -91,6 +91,7 @@ export {
 } from './migrations.ts';
 export {
   assertAmount,
+  formatMinor,
   MoneyError,
   multiplyFloor,
   multiplyHalfEven,

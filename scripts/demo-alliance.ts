@@ -7,6 +7,7 @@ import type { Domains } from '../domains.ts';
 import { newId, type Services } from '../platform/index.ts';
 import { seedDemoCounter } from './demo-counter.ts';
 import { seedDemoMembership } from './demo-members.ts';
+import { demoDormantMembers, seedDemoSegments } from './demo-segments.ts';
 
 const demoPartners = [
   { code: 'jade-tea', name: 'Jade Tea House Co.', brand: 'Jade Tea', stores: ['SH-001', 'SH-002'] },
@@ -25,11 +26,13 @@ const demoPartners = [
   { code: 'lotus-fresh', name: 'Lotus Fresh Markets', brand: 'Lotus Fresh', stores: ['HZ-7'] },
 ];
 
+/** Joined at different times, so that the segments tell newcomers from regulars. */
 const demoMembers = [
-  { phone: '+8613800000001', displayName: 'Li Wei' },
-  { phone: '+8613800000002', displayName: 'Wang Fang' },
-  { phone: '+8613800000003', displayName: 'Zhang Min' },
-  { phone: '+8613800000004', displayName: 'Chen Jie' },
+  { phone: '+8613800000001', displayName: 'Li Wei', joinedDaysAgo: 730 },
+  { phone: '+8613800000002', displayName: 'Wang Fang', joinedDaysAgo: 400 },
+  { phone: '+8613800000003', displayName: 'Zhang Min', joinedDaysAgo: 120 },
+  { phone: '+8613800000004', displayName: 'Chen Jie', joinedDaysAgo: 3 },
+  ...demoDormantMembers,
 ];
 
 /** Inserts whatever of the demo alliance is missing; returns what the alliance now holds. */
@@ -71,13 +74,19 @@ export async function seedDemoAlliance(
     for (const m of demoMembers) {
       await tx
         .insertInto('members')
-        .values({ id: newId(), phone: m.phone, display_name: m.displayName })
+        .values({
+          id: newId(),
+          phone: m.phone,
+          display_name: m.displayName,
+          created_at: new Date(services.clock.now().getTime() - m.joinedDaysAgo * 86_400_000),
+        })
         .onConflict((oc) => oc.column('phone').doNothing())
         .execute();
     }
   });
   await seedDemoMembership(db, domains.ledger);
   await seedDemoCounter(services, domains);
+  await seedDemoSegments(services);
   const [partners, members] = await Promise.all([
     db.selectFrom('partners').select(db.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
     db.selectFrom('members').select(db.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
