@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../gateway/index.ts';
 import { issueMemberSession } from '../../members/index.ts';
@@ -87,6 +88,23 @@ describe('GET /metrics', () => {
     expect(sampleSum(after, 'hub_db_pool_max')).toBeGreaterThan(0);
     expect(after.some((s) => s.name === 'nodejs_eventloop_lag_p99_seconds')).toBe(true);
     expect(after.some((s) => s.name === 'process_cpu_seconds_total')).toBe(true);
+  });
+
+  it('has every series the Grafana dashboard (load/grafana-dashboard.json) queries', async () => {
+    const dashboard = await readFile(
+      new URL('../../load/grafana-dashboard.json', import.meta.url),
+      'utf8',
+    );
+    const names = new Set(
+      [...dashboard.matchAll(/\b((?:hub|nodejs|process)_[a-z0-9_]+)/g)].map((m) =>
+        (m[1] ?? '').replace(/_(bucket|sum|count)$/, ''),
+      ),
+    );
+    // Declared metrics, observed yet or not (a labelled counter shows only its TYPE line first).
+    const text = await (await app.request('/metrics', {}, fromAddress('127.0.0.1'))).text();
+    const scraped = new Set([...text.matchAll(/^# TYPE (\S+)/gm)].map((m) => m[1]));
+    expect([...names].filter((n) => !scraped.has(n))).toEqual([]);
+    expect(names.size).toBeGreaterThan(10);
   });
 
   it('counts refused signatures by reason', async () => {
