@@ -13,6 +13,7 @@ import { registerHooks } from 'node:module';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { openDomains } from '../../domains.ts';
+import { listPartnerKeys } from '../../partners/index.ts';
 import { createLogger, loadConfig, openServices, type Services } from '../../platform/index.ts';
 import { type LoadSetup, prepareLoad } from '../../scripts/load-setup.ts';
 import { audit } from './audit.ts';
@@ -79,19 +80,25 @@ function installGlobals(
   };
 }
 
-/**
- * The load-test partner, key and members (scripts/load-setup.ts), made anew when missing or
- * older than five minutes: the member sessions in it last fifteen.
- */
+/** A setup file of the last five minutes (its sessions last fifteen) whose key this hub knows. */
+async function usableSetup(services: Services, path: string): Promise<LoadSetup | undefined> {
+  try {
+    if (Date.now() - statSync(path).mtimeMs >= 5 * 60_000) return undefined;
+    const setup = JSON.parse(readFileSync(path, 'utf8')) as LoadSetup;
+    // A file made for another database (a test's, or before a reset) is made again.
+    const keys = await listPartnerKeys(services.db, setup.partner.id);
+    return keys.some((k) => k.kid === setup.partner.kid && k.revoked_at === null)
+      ? setup
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The load-test partner, key and members (scripts/load-setup.ts), made anew unless usable. */
 async function ensureSetup(services: Services, path: string, members: number): Promise<LoadSetup> {
-  const fresh = (() => {
-    try {
-      return Date.now() - statSync(path).mtimeMs < 5 * 60_000;
-    } catch {
-      return false;
-    }
-  })();
-  if (fresh) return JSON.parse(readFileSync(path, 'utf8')) as LoadSetup;
+  const usable = await usableSetup(services, path);
+  if (usable) return usable;
   const domains = await openDomains(services);
   try {
     const setup = await prepareLoad(services, domains, members);
