@@ -1,6 +1,7 @@
 // What happens at a partner's till, one use case each, every one ONE transaction over the
 // ledger, the member and the counter's own tables: the counter's public face.
 
+import { type ActivityAnswer, reportActivity } from './activities.ts';
 import { type BenefitUseAnswer, useBenefitAtCounter } from './benefits.ts';
 import type { CounterDeps } from './deps.ts';
 import { createEarning, type PurchaseAnswer, type PurchaseOutcome } from './earn.ts';
@@ -20,7 +21,13 @@ import { type PaidSavings, paidSavings } from './savings.ts';
 
 export { type TillRecords, tillRecordsSince } from './audit.ts';
 export type { CounterDeps } from './deps.ts';
-export { resolveMember } from './members.ts';
+export {
+  type KnownRef,
+  knownRef,
+  resolveMember,
+  type TillMemberView,
+  tillMemberView,
+} from './members.ts';
 export { scorePurchase, withAllianceTiers } from './scoring.ts';
 export {
   type MemberRef,
@@ -30,6 +37,7 @@ export {
   type RedemptionInput,
 } from './validation.ts';
 export type {
+  ActivityAnswer,
   AuthorisationAnswer,
   BenefitUseAnswer,
   CaptureAnswer,
@@ -69,6 +77,7 @@ export function createCounter(deps: CounterDeps) {
     refundRedemption: bind(refundRedemption),
     useBenefit: bind(useBenefitAtCounter),
     paidSavings: bind(paidSavings),
+    reportActivity: bind(reportActivity),
     close: earning.close,
   };
 }

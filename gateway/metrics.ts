@@ -6,7 +6,7 @@ import { routePath } from 'hono/route';
 import { AppError, httpDuration, httpRequests } from '../platform/index.ts';
 import { socketAddress } from './client-address.ts';
 import type { HubEnv } from './context.ts';
-import { liveMetricsPage } from './pages/live-metrics.ts';
+import { liveMetricsHeaders, liveMetricsPage } from './pages/live-metrics.ts';
 import { problemResponse } from './problem.ts';
 
 /**
@@ -75,6 +75,9 @@ export function metricsRoutes(scrape: () => Promise<{ body: string; contentType:
     const { body, contentType } = await scrape();
     return c.body(body, 200, { 'content-type': contentType, 'cache-control': 'no-store' });
   });
-  app.get('/live', (c) => c.html(liveMetricsPage()));
+  app.get('/live', (c) => {
+    const { nonce, headers } = liveMetricsHeaders();
+    return c.html(liveMetricsPage(nonce), 200, headers);
+  });
   return app;
 }

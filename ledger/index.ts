@@ -37,6 +37,7 @@ export type { LotTake } from './lots.ts';
 export type {
   ActivityLine,
   ActivityPage,
+  EntryView,
   ExpiringPoints,
   MemberPoints,
   StatementLine,

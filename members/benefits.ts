@@ -8,6 +8,7 @@ import {
   newId,
   type UsagePeriod,
 } from '../platform/index.ts';
+import { forgetEarnBenefits } from './earn-benefits.ts';
 import { lockActiveMember, type MemberDeps } from './members.ts';
 
 /**
@@ -147,6 +148,7 @@ export async function publishBenefit(
     .returning('id')
     .executeTakeFirst();
   if (!inserted) throw new AppError('conflict', `A benefit with code ${input.code} exists.`);
+  forgetEarnBenefits(deps.db);
   const [view] = await benefitViews(deps.db, [id]);
   if (!view) throw new Error('benefit vanished after insert');
   return view;
@@ -167,6 +169,7 @@ export async function withdrawBenefit(
       : query.where('partner_id', '=', input.partnerId);
   const result = await query.executeTakeFirst();
   if (result.numUpdatedRows === 0n) throw new AppError('not_found', 'No such benefit.');
+  forgetEarnBenefits(deps.db);
 }
 
 /** The catalog of one publisher (a partner sees only its own). */
@@ -292,6 +295,28 @@ function eligibleBenefits(db: Db, memberId: string, now: Date) {
     .orderBy('b.created_at');
 }
 
+/** What a use saves when the benefit says it (a coupon's amount, shipping's cap); else unknown. */
+function benefitValueMinor(benefit: Benefit): number | null {
+  const p = benefit.params;
+  if (benefit.kind === 'coupon' && typeof p.amountOffMinor === 'number') return p.amountOffMinor;
+  if (benefit.kind === 'free_shipping' && typeof p.maxShippingMinor === 'number')
+    return p.maxShippingMinor;
+  return null;
+}
+
+/**
+ * Every benefit offered to the member at one partner now (that partner's and the hub's), with
+ * uses left: 0 for one used up this period, with when it renews.
+ */
+export async function availableBenefitsAt(
+  deps: MemberDeps,
+  memberId: string,
+  partnerId: string,
+): Promise<AvailableBenefit[]> {
+  const all = await memberBenefits(deps, memberId);
+  return all.filter((b) => !('partnerId' in b.publisher) || b.publisher.partnerId === partnerId);
+}
+
 export type BenefitUseResult = {
   useId: string;
   /** This idempotency key had recorded the use before; nothing was counted again. */
@@ -311,6 +336,8 @@ export async function recordBenefitUse(
     benefitId: string;
     usedAtPartnerId: string | null;
     idempotencyKey: string;
+    /** What the use saved the member, in minor units, when the till knows it. */
+    valueMinor?: number | null;
   },
   options: { tx?: Db } = {},
 ): Promise<BenefitUseResult> {
@@ -376,6 +403,7 @@ export async function recordBenefitUse(
         period_start: periodStart.rows[0]?.start ?? now,
         idempotency_key: input.idempotencyKey,
         used_at: now,
+        value_minor: input.valueMinor ?? benefitValueMinor(benefit),
       })
       .execute();
     return { useId: id, duplicate: false, usesLeft: usesLeft(eligible.used + 1) };

@@ -1,8 +1,10 @@
 // The super-membership's public face: other folders import from here only.
 
+export { type ActivityResult, activityKinds, recordActivity } from './activities.ts';
 export {
   type AvailableBenefit,
   availableBenefits,
+  availableBenefitsAt,
   type BenefitUseResult,
   type BenefitView,
   benefitKinds,
@@ -15,6 +17,13 @@ export {
   withdrawBenefit,
 } from './benefits.ts';
 export { normaliseEmail, normalisePhone } from './contact.ts';
+export {
+  cachedEarnBenefits,
+  type EarnBenefit,
+  earnBenefitsAt,
+  earnBenefitUses,
+  recordEarnBenefitUses,
+} from './earn-benefits.ts';
 export {
   addPurchaseGrowth,
   type EarningMember,
@@ -131,7 +140,14 @@ export {
   previewClosing,
   unlinkBrand,
 } from './self-service.ts';
-export { cachedMembershipSettings, type MembershipSettings } from './settings.ts';
+export {
+  cachedMembershipSettings,
+  loadMembershipSettings,
+  type MembershipSettings,
+  type MembershipSettingsChanges,
+  MembershipSettingsChangesSchema,
+  updateMembershipSettings,
+} from './settings.ts';
 export {
   issueMemberSession,
   type OutboxMessage,

@@ -59,7 +59,10 @@ export {
 } from './registry.ts';
 export {
   type CounterPolicy,
+  type CounterPolicyChanges,
   type CounterRules,
+  counterPolicyBounds,
+  counterPolicySettings,
   getCounterRules,
   getPartnerRules,
   type PaidMultiplier,
@@ -67,6 +70,7 @@ export {
   paidMultipliers,
   setBurnRule,
   setEarnRule,
+  updateCounterPolicy,
 } from './rule-store.ts';
 export {
   type Accrual,
@@ -90,3 +94,9 @@ export {
   signingString,
   verifyPartnerRequest,
 } from './signing.ts';
+export {
+  createPartnerUser,
+  findPartnerUser,
+  type PartnerUser,
+  verifyPartnerUser,
+} from './users.ts';

@@ -1,5 +1,12 @@
 import { sql } from 'kysely';
-import { type Db, databaseCache } from '../platform/index.ts';
+import {
+  AppError,
+  type AuditActor,
+  type CacheBus,
+  type Db,
+  databaseCache,
+  recordAudit,
+} from '../platform/index.ts';
 import { keyCacheTtlMs } from './keys.ts';
 import {
   type BurnRule,
@@ -38,6 +45,7 @@ export function invalidateCounterRules(db: Db, partnerId: string): void {
 }
 
 const counterRules = databaseCache<CounterRules>({
+  name: 'counter-rules',
   ttlMs: keyCacheTtlMs,
   max: 10_000,
   load: (db, partnerId) => loadCounterRules(db, partnerId),
@@ -119,4 +127,83 @@ export async function paidMultipliers(db: Db): Promise<PaidMultiplier[]> {
       ? []
       : [{ partnerId: r.id, brand: r.brand, multiplier: rule.paidMemberMultiplier }];
   });
+}
+
+export type CounterPolicyChanges = { pointsLifetimeDays?: number; holdTtlSeconds?: number };
+
+/** Bounds of the counter's policy, as the admin API states them. */
+export const counterPolicyBounds = {
+  pointsLifetimeDays: { min: 1, max: 3650 },
+  holdTtlSeconds: { min: 60, max: 86_400 },
+} as const;
+
+/**
+ * An operator changes how long accrued points live (for purchases from now on: points already
+ * earned keep their expiry) or how long a till's hold lasts: audited with the policy before
+ * and after, then announced so every process's counter applies it at once.
+ */
+export async function updateCounterPolicy(
+  deps: { db: Db; clock: { now(): Date }; caches: CacheBus },
+  changes: CounterPolicyChanges,
+  actor: AuditActor,
+): Promise<{ pointsLifetimeDays: number; holdTtlSeconds: number }> {
+  const fields = Object.entries(counterPolicyBounds).flatMap(([field, { min, max }]) => {
+    const value = changes[field as keyof CounterPolicyChanges];
+    return value === undefined || (Number.isInteger(value) && value >= min && value <= max)
+      ? []
+      : [{ field, reason: `an integer from ${min} to ${max}` }];
+  });
+  if (fields.length > 0)
+    throw new AppError('validation_failed', 'Some settings are not valid.', { fields });
+  const after = await deps.db.transaction().execute(async (tx) => {
+    // A hub whose alliance row was never written runs on the columns' defaults: the first
+    // change writes the row with them.
+    await sql`INSERT INTO alliance (id, name) VALUES (1, 'Alliance') ON CONFLICT (id) DO NOTHING`.execute(
+      tx,
+    );
+    const before = await tx
+      .selectFrom('alliance')
+      .select(['points_lifetime_days', 'hold_ttl_seconds'])
+      .where('id', '=', 1)
+      .forUpdate()
+      .executeTakeFirstOrThrow();
+    const next = {
+      pointsLifetimeDays: changes.pointsLifetimeDays ?? before.points_lifetime_days,
+      holdTtlSeconds: changes.holdTtlSeconds ?? before.hold_ttl_seconds,
+    };
+    await tx
+      .updateTable('alliance')
+      .set({ points_lifetime_days: next.pointsLifetimeDays, hold_ttl_seconds: next.holdTtlSeconds })
+      .where('id', '=', 1)
+      .execute();
+    await recordAudit(tx, {
+      actor,
+      action: 'settings.points',
+      subject: 'alliance',
+      before: {
+        pointsLifetimeDays: before.points_lifetime_days,
+        holdTtlSeconds: before.hold_ttl_seconds,
+      },
+      after: next,
+      at: deps.clock.now(),
+    });
+    return next;
+  });
+  await deps.caches.announce(['counter-rules']);
+  return after;
+}
+
+/** The counter's policy as it stands. */
+export async function counterPolicySettings(
+  db: Db,
+): Promise<{ pointsLifetimeDays: number; holdTtlSeconds: number }> {
+  const row = await db
+    .selectFrom('alliance')
+    .select(['points_lifetime_days', 'hold_ttl_seconds'])
+    .where('id', '=', 1)
+    .executeTakeFirst();
+  return {
+    pointsLifetimeDays: row?.points_lifetime_days ?? 730,
+    holdTtlSeconds: row?.hold_ttl_seconds ?? 900,
+  };
 }

@@ -282,6 +282,16 @@ export interface CounterRefundsTable {
   created_at: CreatedAt;
 }
 
+/** A partner's own staff, signed in to the partner portal (partners/users.ts). */
+export interface PartnerUsersTable {
+  id: string;
+  partner_id: string;
+  username: string;
+  password_hash: string;
+  status: Generated<'active' | 'disabled'>;
+  created_at: CreatedAt;
+}
+
 export interface Database extends MembershipSchema, SettlementSchema {
   counter_refunds: CounterRefundsTable;
   counter_purchases: CounterPurchasesTable;
@@ -305,6 +315,7 @@ export interface Database extends MembershipSchema, SettlementSchema {
   staff_tokens: StaffTokensTable;
   partner_rules: PartnerRulesTable;
   audit_log: AuditLogTable;
+  partner_users: PartnerUsersTable;
 }
 
 export type Partner = Selectable<PartnersTable>;

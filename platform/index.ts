@@ -5,7 +5,8 @@ export {
   listAudit,
   recordAudit,
 } from './audit.ts';
-export { type DatabaseCache, databaseCache } from './cache.ts';
+export { type DatabaseCache, databaseCache, forgetCaches } from './cache.ts';
+export type { CacheBus } from './cache-bus.ts';
 export { type Clock, type ManualClock, manualClock, systemClock } from './clock.ts';
 export { joinCluster, runPrimary, type Scrape, scrapeMetrics } from './cluster.ts';
 export { type Config, ConfigError, loadConfig } from './config.ts';

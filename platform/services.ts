@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type postgres from 'postgres';
+import { type CacheBus, openCacheBus } from './cache-bus.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { type Db, openDatabase } from './db.ts';
@@ -26,6 +27,8 @@ export type Services = {
   hubSigner: HubSigner;
   /** Set once the process has been asked to stop: it finishes its work and takes no more. */
   lifecycle: { draining: boolean };
+  /** Tells every hub process that cached settings changed (cache-bus.ts). */
+  caches: CacheBus;
   close(): Promise<void>;
 };
 
@@ -73,7 +76,9 @@ export async function openServices(
   redis.on('ready', () => {
     redisErrorLogged = false;
   });
+  let caches: CacheBus | undefined;
   const close = async () => {
+    caches?.close();
     redis.disconnect();
     queueRedis.disconnect();
     await database.close();
@@ -94,6 +99,7 @@ export async function openServices(
     await close();
     throw new StartupError(`cannot reach Redis at ${redactUrl(config.redisUrl)}: ${reason(error)}`);
   }
+  caches = openCacheBus(config, redis, logger, onRedisError);
   return {
     config,
     db: database.db,
@@ -104,6 +110,7 @@ export async function openServices(
     clock: options.clock ?? systemClock,
     hubSigner: createHubSigner(database.db),
     lifecycle: { draining: false },
+    caches,
     close,
   };
 }

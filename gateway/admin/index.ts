@@ -14,6 +14,7 @@ import * as registerKey from './register-key.ts';
 import * as revokeKey from './revoke-key.ts';
 import * as rules from './rules.ts';
 import * as segments from './segments.ts';
+import * as settings from './settings.ts';
 import * as updatePartner from './update-partner.ts';
 
 /** /v1/admin: the hub operator's API; every route needs a staff token with the admin role. */
@@ -34,6 +35,7 @@ export function adminRoutes(): OpenAPIHono<StaffEnv> {
     previewAccrual,
     benefits,
     segments,
+    settings,
   ]) {
     endpoint.register(app);
   }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { html, raw } from 'hono/html';
 
 /**
@@ -8,13 +9,13 @@ import { html, raw } from 'hono/html';
  * address) and works the figures out from the change between two scrapes, as Prometheus would.
  * Self-contained: no library, no asset, so it works wherever the hub does.
  */
-export function liveMetricsPage() {
+export function liveMetricsPage(nonce: string) {
   return html`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <title>Alliance hub, live</title>
-<style>
+<style nonce="${nonce}">
   body { font: 15px system-ui, sans-serif; margin: 2rem; color: #1b1f24; background: #f6f7f9; }
   h1 { font-size: 1.2rem; margin: 0 0 1rem; }
   .tiles { display: grid; grid-template-columns: repeat(auto-fill, minmax(12rem, 1fr)); gap: .8rem; }
@@ -34,9 +35,33 @@ export function liveMetricsPage() {
 <table><thead><tr><th>route</th><th>req/s</th><th>p99 ms</th><th>errors/s</th></tr></thead><tbody id="routes"></tbody></table>
 <table><thead><tr><th>job queue</th><th>waiting</th><th>active</th><th>delayed</th><th>failed</th></tr></thead><tbody id="queues"></tbody></table>
 <div id="status">connecting...</div>
-<script>${raw(script)}</script>
+<script nonce="${nonce}">${raw(script)}</script>
 </body>
 </html>`;
+}
+
+/**
+ * The page's headers: its own script and style only (by nonce), data from this origin only,
+ * never framed.
+ */
+export function liveMetricsHeaders(): { nonce: string; headers: Record<string, string> } {
+  const nonce = randomBytes(16).toString('base64');
+  const policy = [
+    "default-src 'none'",
+    `script-src 'nonce-${nonce}'`,
+    `style-src 'nonce-${nonce}'`,
+    "connect-src 'self'",
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+  ].join('; ');
+  return {
+    nonce,
+    headers: {
+      'content-security-policy': policy,
+      'x-content-type-options': 'nosniff',
+      'cache-control': 'no-store',
+    },
+  };
 }
 
 // The page's script, kept as plain text: it runs in the browser, not in the hub.

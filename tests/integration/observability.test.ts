@@ -187,6 +187,21 @@ describe('GET /metrics', () => {
   });
 });
 
+describe('GET /live', () => {
+  it('is a self-contained page that runs only its own script, reading /metrics', async () => {
+    const res = await app.request('/live');
+    expect(res.status).toBe(200);
+    const page = await res.text();
+    const nonce = /script-src 'nonce-([^']+)'/.exec(
+      res.headers.get('content-security-policy') ?? '',
+    );
+    expect(nonce?.[1]).toBeDefined();
+    expect(page).toContain(`<script nonce="${nonce?.[1]}">`);
+    expect(page).toContain("fetch('/metrics'");
+    expect(page).not.toMatch(/<script[^>]+src=/);
+  });
+});
+
 describe('request ids and log lines', () => {
   it('keeps a well-formed X-Request-Id, echoes it, and logs it with the partner id', async () => {
     const res = await accrual('till-42-abc');

@@ -128,6 +128,17 @@ const signedRoutes: SignedRoute[] = [
   { method: 'POST', path: '/v1/partner/accruals', okStatus: 200, body: () => counter.purchase() },
   {
     method: 'POST',
+    path: '/v1/partner/activities',
+    okStatus: 200,
+    body: () => ({
+      member: { customerId: counter.members[0]?.customerId },
+      kind: 'review',
+      activityId: uniqueCode('a'),
+      occurredAt: hub.services.clock.now().toISOString(),
+    }),
+  },
+  {
+    method: 'POST',
     path: '/v1/partner/accruals/batch',
     okStatus: 200,
     body: () => ({ purchases: [counter.purchase(), counter.purchase()] }),
