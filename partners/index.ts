@@ -1,4 +1,11 @@
 export {
+  type BankDetailsView,
+  bankDetailsHistory,
+  bankDetailsInForce,
+  bankDetailsView,
+  setBankDetails,
+} from './bank-details.ts';
+export {
   claimIdempotencyKey,
   completeIdempotencyKey,
   deleteExpiredIdempotencyKeys,
@@ -64,12 +71,15 @@ export {
   counterPolicyBounds,
   counterPolicySettings,
   getCounterRules,
+  getOutstandingPointsMax,
   getPartnerRules,
+  outstandingPointsCaps,
   type PaidMultiplier,
   type PartnerRules,
   paidMultipliers,
   setBurnRule,
   setEarnRule,
+  setOutstandingPointsMax,
   updateCounterPolicy,
 } from './rule-store.ts';
 export {

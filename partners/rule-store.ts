@@ -21,8 +21,15 @@ import {
 
 export type PartnerRules = { earn: EarnRule; burn: BurnRule; timeZone: string };
 
-/** The alliance's limits a counter works within: how long points live, how long a hold waits. */
-export type CounterPolicy = { lifetimeMs: number; holdTtlMs: number };
+/**
+ * The limits a counter works within: how long points live, how long a hold waits (the
+ * alliance's), and the most of this partner's points that may be outstanding (null: no cap).
+ */
+export type CounterPolicy = {
+  lifetimeMs: number;
+  holdTtlMs: number;
+  outstandingPointsMax: number | null;
+};
 
 export type CounterRules = { rules: PartnerRules; policy: CounterPolicy };
 
@@ -56,7 +63,7 @@ async function loadCounterRules(db: Db, partnerId: string): Promise<CounterRules
   const [row, alliance] = await Promise.all([
     db
       .selectFrom('partner_rules')
-      .select(['earn_rule', 'burn_rule'])
+      .select(['earn_rule', 'burn_rule', 'outstanding_points_max'])
       .where('partner_id', '=', partnerId)
       .executeTakeFirst(),
     db
@@ -76,6 +83,7 @@ async function loadCounterRules(db: Db, partnerId: string): Promise<CounterRules
     policy: {
       lifetimeMs: (alliance?.points_lifetime_days ?? 730) * 86_400_000,
       holdTtlMs: (alliance?.hold_ttl_seconds ?? 900) * 1000,
+      outstandingPointsMax: row?.outstanding_points_max ?? null,
     },
   };
 }
@@ -83,7 +91,10 @@ async function loadCounterRules(db: Db, partnerId: string): Promise<CounterRules
 async function saveRule(
   db: Db,
   partnerId: string,
-  change: { earn_rule: Record<string, unknown> } | { burn_rule: Record<string, unknown> },
+  change:
+    | { earn_rule: Record<string, unknown> }
+    | { burn_rule: Record<string, unknown> }
+    | { outstanding_points_max: number | null },
   at: Date,
 ): Promise<void> {
   await db
@@ -105,6 +116,43 @@ export async function setBurnRule(
   at: Date,
 ) {
   await saveRule(db, partnerId, { burn_rule: { maxShare: rule.maxShare } }, at);
+}
+
+/** The issuer's cap on outstanding points, or null for none. */
+export async function getOutstandingPointsMax(db: Db, partnerId: string): Promise<number | null> {
+  const row = await db
+    .selectFrom('partner_rules')
+    .select('outstanding_points_max')
+    .where('partner_id', '=', partnerId)
+    .executeTakeFirst();
+  return row?.outstanding_points_max ?? null;
+}
+
+/**
+ * Caps the points of this issuer that may be outstanding (null lifts the cap). Accruals that
+ * would pass it are refused; points already out stay out, whatever the cap.
+ */
+export async function setOutstandingPointsMax(
+  db: Db,
+  partnerId: string,
+  pointsMax: number | null,
+  at: Date,
+): Promise<void> {
+  await saveRule(db, partnerId, { outstanding_points_max: pointsMax }, at);
+}
+
+/** Every capped issuer's cap (few partners have one). */
+export async function outstandingPointsCaps(db: Db): Promise<Map<string, number>> {
+  const rows = await db
+    .selectFrom('partner_rules')
+    .select(['partner_id', 'outstanding_points_max'])
+    .where('outstanding_points_max', 'is not', null)
+    .execute();
+  return new Map(
+    rows.flatMap((r) =>
+      r.outstanding_points_max === null ? [] : [[r.partner_id, r.outstanding_points_max]],
+    ),
+  );
 }
 
 /** A partner whose earn rule multiplies paid members' points: what the paid offer lists. */

@@ -143,6 +143,20 @@ export interface PartnerRulesTable {
   earn_rule: Json<Record<string, unknown> | null>;
   burn_rule: Json<Record<string, unknown> | null>;
   updated_at: ColumnType<Date, Date | undefined, Date>;
+  /** The most points of this issuer that may be outstanding; NULL: no cap (migration 0081). */
+  outstanding_points_max: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
+/** One version of a partner's bank details; the latest is in force (migration 0081). */
+export interface PartnerBankDetailsTable {
+  id: string;
+  version: Generated<number>;
+  partner_id: string;
+  account_name: string;
+  account_number: string;
+  currency: string;
+  set_by: string;
+  set_at: Date;
 }
 
 export interface LedgerAccountsTable {
@@ -316,6 +330,7 @@ export interface Database extends MembershipSchema, SettlementSchema {
   partner_rules: PartnerRulesTable;
   audit_log: AuditLogTable;
   partner_users: PartnerUsersTable;
+  partner_bank_details: PartnerBankDetailsTable;
 }
 
 export type Partner = Selectable<PartnersTable>;
@@ -325,3 +340,4 @@ export type PartnerKey = Selectable<PartnerKeysTable>;
 export type IdempotencyKey = Selectable<IdempotencyKeysTable>;
 export type Staff = Selectable<StaffTable>;
 export type AuditEntry = Selectable<AuditLogTable>;
+export type PartnerBankDetails = Selectable<PartnerBankDetailsTable>;

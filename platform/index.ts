@@ -13,7 +13,7 @@ export { type Config, ConfigError, loadConfig } from './config.ts';
 export type * from './database.ts';
 export type * from './database-members.ts';
 export type * from './database-settlement.ts';
-export { type DatabaseHandle, type Db, openDatabase } from './db.ts';
+export { type DatabaseHandle, type Db, inTransaction, openDatabase } from './db.ts';
 export {
   DatabaseUnavailableError,
   isDatabaseUnavailable,

@@ -1,8 +1,10 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import { registerAudit } from '../audit.ts';
 import type { StaffEnv } from '../context.ts';
 import { hubRouter } from '../router.ts';
 import { requireStaff } from '../staff.ts';
 import * as addStore from './add-store.ts';
+import * as bankDetails from './bank-details.ts';
 import * as benefits from './benefits.ts';
 import * as getPartner from './get-partner.ts';
 import * as listKeys from './list-keys.ts';
@@ -36,8 +38,10 @@ export function adminRoutes(): OpenAPIHono<StaffEnv> {
     benefits,
     segments,
     settings,
+    bankDetails,
   ]) {
     endpoint.register(app);
   }
+  registerAudit(app, 'admin');
   return app;
 }

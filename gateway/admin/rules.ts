@@ -10,7 +10,8 @@ import {
   setBurnRule,
   setEarnRule,
 } from '../../partners/index.ts';
-import { recordAudit, type Services, type Staff } from '../../platform/index.ts';
+import type { Db, Services, Staff } from '../../platform/index.ts';
+import { type AuditNote, audited, auditedBy, auditState } from '../audit.ts';
 import type { StaffEnv } from '../context.ts';
 import { json, PartnerIdParam, PartnerRulesSchema, partnerAdminProblems } from '../schemas.ts';
 
@@ -59,29 +60,24 @@ export const putBurnRoute = createRoute({
  * then announced so that every hub process drops its copy now. The admin API and the
  * operator's page both come here.
  */
+/**
+ * An operator replaces a partner's earn rule (the admin API and the operator's page): audited
+ * with the rules before and after in the same transaction, then announced to every process.
+ */
 export async function replaceEarnRule(
   services: Services,
   staff: Staff,
   input: { partnerId: string; rule: EarnRule },
 ): Promise<PartnerRules> {
-  const { db, clock } = services;
-  const partner = await getPartner(db, input.partnerId);
-  const before = await getPartnerRules(db, partner.id);
-  const at = clock.now();
-  await db.transaction().execute(async (tx) => {
-    await setEarnRule(tx, partner.id, input.rule, at);
-    await recordAudit(tx, {
-      actor: { kind: 'staff', id: staff.id },
-      action: 'partner.earn_rule',
-      subject: partner.id,
-      before: before.earn,
-      after: input.rule,
-      at,
-    });
-  });
-  await announcePartnerChange(services, partner.id);
-  services.logger.info({ partnerId: partner.id }, 'earn rule replaced');
-  return getPartnerRules(db, partner.id);
+  const { partnerId, rule } = input;
+  const at = services.clock.now();
+  const rules = await auditedBy(services, staff, (tx) =>
+    ruleChange(tx, partnerId, 'rule.earn', () => setEarnRule(tx, partnerId, rule, at)),
+  );
+  // Other hub processes drop their copy of the rules now, not when it expires.
+  await announcePartnerChange(services, partnerId);
+  services.logger.info({ partnerId }, 'earn rule replaced');
+  return rules;
 }
 
 export function register(app: OpenAPIHono<StaffEnv>): void {
@@ -95,11 +91,31 @@ export function register(app: OpenAPIHono<StaffEnv>): void {
     return c.json(await replaceEarnRule(c.get('services'), c.get('staff'), input), 200);
   });
   app.openapi(putBurnRoute, async (c) => {
-    const { db, clock } = c.get('services');
-    const partner = await getPartner(db, c.req.valid('param').partnerId);
-    await setBurnRule(db, partner.id, c.req.valid('json'), clock.now());
-    await announcePartnerChange(c.get('services'), partner.id);
-    c.get('logger').info({ partnerId: partner.id }, 'burn rule replaced');
-    return c.json(await getPartnerRules(db, partner.id), 200);
+    const { partnerId } = c.req.valid('param');
+    const rule = c.req.valid('json');
+    const at = c.get('services').clock.now();
+    const rules = await audited(c, (tx) =>
+      ruleChange(tx, partnerId, 'rule.burn', () => setBurnRule(tx, partnerId, rule, at)),
+    );
+    await announcePartnerChange(c.get('services'), partnerId);
+    c.get('logger').info({ partnerId }, 'burn rule replaced');
+    return c.json(rules, 200);
   });
+}
+
+/** A rule replaced, with the rules in force before and after it for the audit log. */
+async function ruleChange(
+  tx: Db,
+  partnerId: string,
+  action: string,
+  change: () => Promise<void>,
+): Promise<{ result: PartnerRules; audit: AuditNote }> {
+  const partner = await getPartner(tx, partnerId);
+  const before = await getPartnerRules(tx, partner.id);
+  await change();
+  const after = await getPartnerRules(tx, partner.id);
+  return {
+    result: after,
+    audit: { action, subject: partner.id, before: auditState(before), after: auditState(after) },
+  };
 }

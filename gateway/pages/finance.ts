@@ -10,6 +10,7 @@ import {
   type PeriodSummary,
   type PeriodView,
   periodSummary,
+  statementPageLines,
 } from '../../settlement/index.ts';
 import { staffNames } from '../staff.ts';
 import { statementResponse } from '../statement-response.ts';
@@ -191,7 +192,11 @@ export function registerFinance(app: Hono<PageEnv>): void {
   app.get('/finance/periods/:periodId/statements/:partnerId/csv', async (c) => {
     await pageStaff(c, 'finance');
     const input = { periodId: uuidParam(c, 'periodId'), partnerId: uuidParam(c, 'partnerId') };
-    return statementResponse(c, c.get('services').db, { ...input, format: 'csv' });
+    return statementResponse(c, c.get('services'), {
+      ...input,
+      format: 'csv',
+      limit: statementPageLines,
+    });
   });
   app.get('/finance/entries/:entryId', entryPage);
   app.post('/finance/periods/:periodId/approve', async (c) => {

@@ -9,7 +9,12 @@ import {
   verifyPartnerUser,
 } from '../../partners/index.ts';
 import { AppError, isAppError, limitAttempt } from '../../platform/index.ts';
-import { partnerPeriods, type ReconcileOutcome, reconcile } from '../../settlement/index.ts';
+import {
+  partnerPeriods,
+  type ReconcileOutcome,
+  reconcile,
+  statementPageLines,
+} from '../../settlement/index.ts';
 import { portalPasswordFailuresPerAddress, portalPasswordFailuresPerUser } from '../auth-limits.ts';
 import { textChunks } from '../body.ts';
 import { clientAddress } from '../client-address.ts';
@@ -141,7 +146,11 @@ export function registerPortal(app: Hono<PageEnv>): void {
   app.get('/portal/statements/:periodId/csv', async (c) => {
     const user = await pagePartnerUser(c);
     const input = { periodId: uuidParam(c, 'periodId'), partnerId: user.partnerId };
-    return statementResponse(c, c.get('services').db, { ...input, format: 'csv' });
+    return statementResponse(c, c.get('services'), {
+      ...input,
+      format: 'csv',
+      limit: statementPageLines,
+    });
   });
   app.post('/portal/reconcile/:periodId', async (c) => {
     const user = await pagePartnerUser(c);

@@ -33,7 +33,7 @@ describe('an operator in the browser', () => {
     await expect.poll(() => points.textContent()).toBe('751');
 
     await page.getByRole('link', { name: 'Audit log' }).click();
-    expect(await page.getByRole('cell', { name: 'partner.earn_rule' }).count()).toBe(1);
+    expect(await page.getByRole('cell', { name: 'rule.earn' }).count()).toBe(1);
     await bh.shot(page, 'admin-audit');
     const others: Array<[string, string]> = [
       ['Tiers and plans', 'admin-tiers'],

@@ -217,6 +217,7 @@ beforeAll(async () => {
       status: 'computed',
       closed_at: day.ends_at,
       computed_at: day.ends_at,
+      currency: 'CNY',
     })
     .execute();
 });
