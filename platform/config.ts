@@ -25,6 +25,13 @@ const EnvSchema = z.object({
     .optional(),
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(5).default(0),
   HUB_DEMO: z.enum(['0', '1'], { error: 'must be 0 or 1' }).default('0'),
+  METRICS_TOKEN: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{32,200}$/, '32 to 200 of A-Z a-z 0-9 _ -')
+    .optional(),
+  HUB_PROCESSES: z.coerce.number().int().min(1).max(16).default(1),
+  /** Set by the primary process for each process it starts: which one this is. */
+  HUB_PROCESS_INDEX: z.coerce.number().int().min(0).max(15).default(0),
 });
 
 export type Config = {
@@ -50,6 +57,10 @@ export type Config = {
    * /v1/dev/member-outbox shows them. Off, codes go only through a configured sender.
    */
   demo: boolean;
+  /** A bearer token that may read /metrics from anywhere (else loopback only). */
+  metricsToken: string | undefined;
+  /** How many processes serve on this machine (node:cluster), and which one this is. */
+  processes: { count: number; index: number };
 };
 
 /**
@@ -97,5 +108,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     killPoint: e.NODE_ENV === 'test' ? e.HUB_KILL_POINT : undefined,
     trustProxyHops: e.TRUST_PROXY_HOPS,
     demo: e.HUB_DEMO === '1',
+    metricsToken: e.METRICS_TOKEN,
+    processes: {
+      count: e.HUB_PROCESSES,
+      index: Math.min(e.HUB_PROCESS_INDEX, e.HUB_PROCESSES - 1),
+    },
   };
 }
