@@ -1,4 +1,4 @@
-import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
+import { createRoute, type OpenAPIHono, type z } from '@hono/zod-openapi';
 import {
   announcePartnerChange,
   BurnRuleSchema,
@@ -11,7 +11,7 @@ import {
   setEarnRule,
 } from '../../partners/index.ts';
 import type { Db, Services, Staff } from '../../platform/index.ts';
-import { type AuditNote, audited, auditedBy, auditState } from '../audit.ts';
+import { type AuditNote, auditedBy, auditState } from '../audit.ts';
 import type { StaffEnv } from '../context.ts';
 import { json, PartnerIdParam, PartnerRulesSchema, partnerAdminProblems } from '../schemas.ts';
 
@@ -56,11 +56,6 @@ export const putBurnRoute = createRoute({
 });
 
 /**
- * A staff member replaces a partner's earn rule: saved with its audit line in one transaction,
- * then announced so that every hub process drops its copy now. The admin API and the
- * operator's page both come here.
- */
-/**
  * An operator replaces a partner's earn rule (the admin API and the operator's page): audited
  * with the rules before and after in the same transaction, then announced to every process.
  */
@@ -80,6 +75,22 @@ export async function replaceEarnRule(
   return rules;
 }
 
+/** The same for the burn rule: the admin API and the operator's page both come here. */
+export async function replaceBurnRule(
+  services: Services,
+  staff: Staff,
+  input: { partnerId: string; rule: z.infer<typeof BurnRuleSchema> },
+): Promise<PartnerRules> {
+  const { partnerId, rule } = input;
+  const at = services.clock.now();
+  const rules = await auditedBy(services, staff, (tx) =>
+    ruleChange(tx, partnerId, 'rule.burn', () => setBurnRule(tx, partnerId, rule, at)),
+  );
+  await announcePartnerChange(services, partnerId);
+  services.logger.info({ partnerId }, 'burn rule replaced');
+  return rules;
+}
+
 export function register(app: OpenAPIHono<StaffEnv>): void {
   app.openapi(getRoute, async (c) => {
     const db = c.get('services').db;
@@ -91,15 +102,8 @@ export function register(app: OpenAPIHono<StaffEnv>): void {
     return c.json(await replaceEarnRule(c.get('services'), c.get('staff'), input), 200);
   });
   app.openapi(putBurnRoute, async (c) => {
-    const { partnerId } = c.req.valid('param');
-    const rule = c.req.valid('json');
-    const at = c.get('services').clock.now();
-    const rules = await audited(c, (tx) =>
-      ruleChange(tx, partnerId, 'rule.burn', () => setBurnRule(tx, partnerId, rule, at)),
-    );
-    await announcePartnerChange(c.get('services'), partnerId);
-    c.get('logger').info({ partnerId }, 'burn rule replaced');
-    return c.json(rules, 200);
+    const input = { partnerId: c.req.valid('param').partnerId, rule: c.req.valid('json') };
+    return c.json(await replaceBurnRule(c.get('services'), c.get('staff'), input), 200);
   });
 }
 

@@ -2,6 +2,8 @@ import type { Context, Hono } from 'hono';
 import { html, raw } from 'hono/html';
 import { cachedTiers, latestSegmentRun } from '../../members/index.ts';
 import {
+  BurnRuleSchema,
+  type EarnRule,
   EarnRuleSchema,
   getPartner,
   getPartnerRules,
@@ -11,13 +13,13 @@ import {
 } from '../../partners/index.ts';
 import { AppError, listAudit } from '../../platform/index.ts';
 import { PreviewSchema, previewAccrual } from '../admin/preview-accrual.ts';
-import { replaceEarnRule } from '../admin/rules.ts';
-import { fieldsFromZod } from '../problem.ts';
+import { replaceBurnRule, replaceEarnRule } from '../admin/rules.ts';
 import { staffNames } from '../staff.ts';
+import { formValues } from './alliance.ts';
+import { errorsOf, type FormState, field, formNotice, parsedOrErrors, shown } from './fields.ts';
 import { uuidParam } from './finance.ts';
-import { adminNav, csrfField, type Html, layout, notice } from './layout.ts';
+import { adminNav, csrfField, type Html, layout } from './layout.ts';
 import type { PageEnv } from './session.ts';
-import { formText } from './sign-in.ts';
 import { pageStaff } from './staff.ts';
 
 const partnersShown = 100;
@@ -68,7 +70,30 @@ function previewScript(nonce: string, partnerId: string): Html {
 })();</script>`);
 }
 
-async function partnerPage(c: Context<PageEnv>, problem?: string): Promise<Response> {
+function earnForm(c: Context<PageEnv>, partnerId: string, earn: EarnRule, state?: FormState) {
+  const s = c.get('speaker');
+  const errors = errorsOf(state, 'earn');
+  const value = (name: string, now: string) => shown(state, 'earn', name, now);
+  return html`<section class="card"><h2>${s.t('admin.earnRule')}</h2>${formNotice(c, state, 'earn')}
+      <form method="post" action="/admin/partners/${partnerId}/earn">${csrfField(c)}
+        ${field('earn', { name: 'pointsPerMinor', label: s.t('admin.pointsPerMinor'), value: value('pointsPerMinor', earn.pointsPerMinor), inputmode: 'decimal', maxlength: 24, required: true }, errors)}
+        ${field('earn', { name: 'paidMemberMultiplier', label: s.t('admin.paidMemberMultiplier'), value: value('paidMemberMultiplier', earn.paidMemberMultiplier), inputmode: 'decimal', maxlength: 24, required: true }, errors)}
+        ${field('earn', { name: 'capPerTransaction', label: s.t('admin.capPerTransaction'), value: value('capPerTransaction', String(earn.capPerTransaction ?? '')), inputmode: 'numeric', maxlength: 12 }, errors)}
+        <button>${s.t('admin.save')}</button>
+      </form></section>`;
+}
+
+function burnForm(c: Context<PageEnv>, partnerId: string, maxShare: string, state?: FormState) {
+  const s = c.get('speaker');
+  const value = shown(state, 'burn', 'maxShare', maxShare);
+  return html`<section class="card"><h2>${s.t('admin.burnRule')}</h2>${formNotice(c, state, 'burn')}
+      <form method="post" action="/admin/partners/${partnerId}/burn">${csrfField(c)}
+        ${field('burn', { name: 'maxShare', label: s.t('admin.maxShare'), value, inputmode: 'decimal', maxlength: 12, required: true }, errorsOf(state, 'burn'))}
+        <button>${s.t('admin.save')}</button>
+      </form></section>`;
+}
+
+async function partnerPage(c: Context<PageEnv>, state?: FormState): Promise<Response> {
   await pageStaff(c, 'admin');
   const s = c.get('speaker');
   const db = c.get('services').db;
@@ -79,21 +104,9 @@ async function partnerPage(c: Context<PageEnv>, problem?: string): Promise<Respo
     getPartnerRules(db, partner.id),
     cachedTiers(db),
   ]);
-  const earn = rules.earn;
-  const saved = c.req.query('saved') === '1' ? notice('ok', s.t('admin.saved')) : '';
   const body = html`<h1>${partner.brand} <span class="muted">(${partner.code})</span></h1>
     <div class="grid">
-    <section class="card"><h2>${s.t('admin.earnRule')}</h2>${saved}${problem ? notice('error', problem) : ''}
-      <form method="post" action="/admin/partners/${partner.id}/earn">${csrfField(c)}
-        <label for="ppm">${s.t('admin.pointsPerMinor')}</label>
-        <input id="ppm" name="pointsPerMinor" value="${earn.pointsPerMinor}" required maxlength="24">
-        <label for="pmm">${s.t('admin.paidMemberMultiplier')}</label>
-        <input id="pmm" name="paidMemberMultiplier" value="${earn.paidMemberMultiplier}" required maxlength="24">
-        <label for="cap">${s.t('admin.capPerTransaction')}</label>
-        <input id="cap" name="capPerTransaction" inputmode="numeric" value="${earn.capPerTransaction ?? ''}" maxlength="12">
-        <button>${s.t('admin.save')}</button>
-      </form>
-      <p class="muted">${s.t('admin.burnRule')}: ${s.t('admin.maxShare')} ${rules.burn.maxShare}</p></section>
+    ${earnForm(c, partner.id, rules.earn, state)}
     <section class="card"><h2>${s.t('admin.preview')}</h2>
       <form id="preview" data-csrf="${c.get('session').csrf}">
         <label for="amount">${s.t('admin.previewAmount')}</label>
@@ -104,6 +117,7 @@ async function partnerPage(c: Context<PageEnv>, problem?: string): Promise<Respo
       </form>
       <p class="figure" aria-live="polite"><span id="preview-points" data-testid="preview-points">—</span> ${s.t('table.points')}</p>
       <p class="muted" id="preview-explanation"></p></section>
+    ${burnForm(c, partner.id, rules.burn.maxShare, state)}
     </div>
     <div class="grid">
     <section class="card"><h2>${s.t('admin.stores')}</h2><ul class="plain">${stores.map((st) => html`<li>${st.code} · ${st.name}</li>`)}</ul></section>
@@ -116,7 +130,7 @@ async function partnerPage(c: Context<PageEnv>, problem?: string): Promise<Respo
       body,
       scripts: previewScript(c.get('nonce'), partner.id),
     }),
-    problem ? 400 : 200,
+    state ? 400 : 200,
   );
 }
 
@@ -125,20 +139,31 @@ async function saveEarnRule(c: Context<PageEnv>): Promise<Response> {
   const services = c.get('services');
   const partnerId = uuidParam(c, 'partnerId');
   const current = (await getPartnerRules(services.db, partnerId)).earn;
-  const cap = await formText(c, 'capPerTransaction');
+  const values = await formValues(c);
+  const cap = values.capPerTransaction ?? '';
   // Only the fields this form shows change; categories, tiers and campaigns stay as they are.
-  const parsed = EarnRuleSchema.safeParse({
-    ...current,
-    pointsPerMinor: await formText(c, 'pointsPerMinor'),
-    paidMemberMultiplier: await formText(c, 'paidMemberMultiplier'),
-    capPerTransaction: cap === '' ? null : Number(cap),
-  });
-  if (!parsed.success) {
-    const fields = fieldsFromZod(parsed.error, 'json');
-    return partnerPage(c, fields.map((f) => `${f.field}: ${f.reason}`).join('; '));
-  }
+  const parsed = parsedOrErrors(
+    EarnRuleSchema.safeParse({
+      ...current,
+      pointsPerMinor: values.pointsPerMinor,
+      paidMemberMultiplier: values.paidMemberMultiplier,
+      capPerTransaction: cap === '' ? null : /^\d{1,12}$/.test(cap) ? Number(cap) : cap,
+    }),
+    new Map(),
+  );
+  if (!parsed.ok) return partnerPage(c, { form: 'earn', values, errors: parsed.errors });
   await replaceEarnRule(services, staff, { partnerId, rule: parsed.data });
-  return c.redirect(`/admin/partners/${partnerId}?saved=1`, 303);
+  return c.redirect(`/admin/partners/${partnerId}?saved=earn`, 303);
+}
+
+async function saveBurnRule(c: Context<PageEnv>): Promise<Response> {
+  const staff = await pageStaff(c, 'admin');
+  const partnerId = uuidParam(c, 'partnerId');
+  const values = await formValues(c);
+  const parsed = parsedOrErrors(BurnRuleSchema.safeParse({ maxShare: values.maxShare }), new Map());
+  if (!parsed.ok) return partnerPage(c, { form: 'burn', values, errors: parsed.errors });
+  await replaceBurnRule(c.get('services'), staff, { partnerId, rule: parsed.data });
+  return c.redirect(`/admin/partners/${partnerId}?saved=burn`, 303);
 }
 
 async function segmentsPage(c: Context<PageEnv>): Promise<Response> {
@@ -197,6 +222,7 @@ export function registerAdmin(app: Hono<PageEnv>): void {
   app.get('/admin', partnersPage);
   app.get('/admin/partners/:partnerId', (c) => partnerPage(c));
   app.post('/admin/partners/:partnerId/earn', saveEarnRule);
+  app.post('/admin/partners/:partnerId/burn', saveBurnRule);
   app.post('/admin/partners/:partnerId/preview', async (c) => {
     await pageStaff(c, 'admin');
     const s = c.get('speaker');

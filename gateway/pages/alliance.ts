@@ -16,12 +16,13 @@ import {
   type FieldErrors,
   type FormState,
   field,
+  formNotice,
   parsedOrErrors,
   refusalState,
   shown,
 } from './fields.ts';
 import { fenToYuanText, hundredthsOf, type Speaker } from './i18n.ts';
-import { adminNav, csrfField, type Html, layout, notice } from './layout.ts';
+import { adminNav, csrfField, type Html, layout } from './layout.ts';
 import type { PageEnv } from './session.ts';
 import { pageStaff } from './staff.ts';
 
@@ -85,13 +86,6 @@ function tierForm(c: Context<PageEnv>, tier: TierView, state: FormState | undefi
     ${field(form, { name: 'discountBp', label: s.t('admin.pricePercent'), value: value('discountBp', fenToYuanText(tier.discountBp)), inputmode: 'decimal', maxlength: 8 }, errors)}
     ${field(form, { name: 'earnMultiplier', label: s.t('admin.multiplier'), value: value('earnMultiplier', tier.earnMultiplier), inputmode: 'decimal', maxlength: 14 }, errors)}
     <button>${s.t('admin.save')}</button></form>`;
-}
-
-/** "Saved." after a redirect here, or the refusal's summary, inside the form it concerns. */
-function formNotice(c: Context<PageEnv>, state: FormState | undefined, form: string): Html {
-  const s = c.get('speaker');
-  if (state?.form === form) return notice('error', state.summary ?? s.t('form.fix'));
-  return c.req.query('saved') === form ? notice('ok', s.t('admin.saved')) : html``;
 }
 
 function planFields(

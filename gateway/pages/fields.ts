@@ -1,8 +1,10 @@
+import type { Context } from 'hono';
 import { html } from 'hono/html';
 import type { ZodError, z } from 'zod';
 import type { AppError } from '../../platform/index.ts';
 import { fieldsFromZod } from '../problem.ts';
-import type { Html } from './layout.ts';
+import { type Html, notice } from './layout.ts';
+import type { PageEnv } from './session.ts';
 
 /**
  * Operator forms: each input named after the API field it fills (dotted for nested ones, as
@@ -79,4 +81,11 @@ export function parsedOrErrors<T>(
   if (result.success && errors.size === 0) return { ok: true, data: result.data };
   const all = result.success ? errors : new Map([...fieldErrorsFromZod(result.error), ...errors]);
   return { ok: false, errors: all };
+}
+
+/** "Saved." after a redirect here, or the refusal's summary, inside the form it concerns. */
+export function formNotice(c: Context<PageEnv>, state: FormState | undefined, form: string): Html {
+  const s = c.get('speaker');
+  if (state?.form === form) return notice('error', state.summary ?? s.t('form.fix'));
+  return c.req.query('saved') === form ? notice('ok', s.t('admin.saved')) : html``;
 }

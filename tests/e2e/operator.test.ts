@@ -26,7 +26,7 @@ describe('an operator in the browser', () => {
     await bh.shot(page, 'admin-partner');
 
     await page.getByLabel('Points per fen').fill('0.03');
-    await page.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('button', { name: 'Save' }).first().click();
     await expect.poll(() => page.getByRole('status').first().textContent()).toBe('Saved.');
     await expect.poll(() => points.textContent()).toBe('300');
     await page.getByLabel('Purchase amount (CNY)').fill('250.50');
@@ -45,17 +45,31 @@ describe('an operator in the browser', () => {
     }
   });
 
-  it('shows a bad rate as a refusal naming the field, and changes nothing', async () => {
+  it('shows a bad rate or share beside its field, and changes nothing', async () => {
     const page = await bh.newPage({ wide: true });
     await signInStaff(page, await staffToken(bh.hub, 'admin'));
     await page.getByRole('link', { name: 'Lotus Fresh' }).click();
+    const partnerUrl = page.url();
     await page.getByLabel('Points per fen').fill('lots');
-    await page.getByRole('button', { name: 'Save' }).click();
-    await expect
-      .poll(() => page.getByRole('alert').first().textContent())
-      .toContain('pointsPerMinor');
-    await page.reload();
+    await page.getByRole('button', { name: 'Save' }).first().click();
+    const rate = page.getByLabel('Points per fen');
+    await expect.poll(() => rate.getAttribute('aria-invalid')).toBe('true');
+    const reason = page.locator(`#${await rate.getAttribute('aria-describedby')}`);
+    expect(await reason.textContent()).not.toBe('');
+    expect(await rate.inputValue()).toBe('lots');
+
+    const share = page.getByLabel('Largest share of an order points may pay');
+    await share.fill('1.5');
+    await page.getByRole('button', { name: 'Save' }).last().click();
+    await expect.poll(() => share.getAttribute('aria-invalid')).toBe('true');
+    expect(
+      await page.locator(`#${await share.getAttribute('aria-describedby')}`).textContent(),
+    ).toBe('at most 1');
+    await page.goto(partnerUrl);
     expect(await page.getByLabel('Points per fen').inputValue()).toBe('0.01');
+    expect(await page.getByLabel('Largest share of an order points may pay').inputValue()).toBe(
+      '0.5',
+    );
   });
 
   it('lowers a tier’s threshold, is told beside the field when the ladder refuses, and the audit log shows the change', async () => {

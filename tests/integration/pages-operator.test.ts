@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../gateway/index.ts';
 import { findPaidPlan, loadMembershipSettings } from '../../members/index.ts';
+import { getPartnerRules } from '../../partners/index.ts';
 import { listAudit } from '../../platform/index.ts';
 import { createTestHub, type TestHub } from '../support/hub.ts';
+import { createPartner } from '../support/members.ts';
 import { type PageClient, pageClient } from '../support/pages.ts';
 import { staffToken, type TestApp } from '../support/partners.ts';
 
@@ -156,6 +158,21 @@ describe('paid plans on the operator’s page', () => {
     );
     expect(await listAudit(hub.services.db, { limit: 10, actionPrefix: 'settings.tier' })).toEqual(
       [],
+    );
+  });
+});
+
+describe('a partner’s burn rule on the operator’s page', () => {
+  it('saves the share points may pay, through the admin API’s use case, audited', async () => {
+    const partnerId = await createPartner(hub.services.db);
+    const saved = await operator.post(`/admin/partners/${partnerId}/burn`, { maxShare: '0.3' });
+    expect(saved.location).toBe(`/admin/partners/${partnerId}?saved=burn`);
+    expect((await getPartnerRules(hub.services.db, partnerId)).burn.maxShare).toBe('0.3');
+    const audit = await listAudit(hub.services.db, { limit: 10, subject: partnerId });
+    expect(audit.map((a) => [a.action, a.actor_kind])).toEqual([['rule.burn', 'staff']]);
+    const page = await operator.get(saved.location ?? '');
+    expect(page.html).toMatch(
+      /role="status">Saved\.<\/p>\s*<form method="post" action="[^"]+\/burn"/,
     );
   });
 });
