@@ -10,7 +10,6 @@ import {
 } from '../admin/settings.ts';
 import { formValues, staffActor } from './alliance.ts';
 import { errorsOf, type FormState, field, parsedOrErrors, refusalState, shown } from './fields.ts';
-import type { TextKey } from './i18n.ts';
 import { adminNav, csrfField, layout, notice } from './layout.ts';
 import type { PageEnv } from './session.ts';
 import { pageStaff } from './staff.ts';
@@ -84,10 +83,10 @@ async function settingsPage(c: Context<PageEnv>, state?: FormState): Promise<Res
     <form method="post" action="/admin/settings" data-testid="settings-form">${csrfField(c)}
     <div class="grid">
       <section class="card"><h2>${s.t('set.membership')}</h2>
-        ${membershipFields.map((f) => input(`membership.${f}`, s.t(`set.${f}` as TextKey), now.membership[f]))}</section>
+        ${membershipFields.map((f) => input(`membership.${f}`, s.t(`set.${f}`), now.membership[f]))}</section>
       <section class="card"><h2>${s.t('set.activity')}</h2>${activities}</section>
       <section class="card"><h2>${s.t('set.points')}</h2>
-        ${pointsFields.map((f) => input(`points.${f}`, s.t(`set.${f}` as TextKey), now.points[f]))}</section>
+        ${pointsFields.map((f) => input(`points.${f}`, s.t(`set.${f}`), now.points[f]))}</section>
     </div>
     <button>${s.t('admin.save')}</button></form>`;
   const status = state ? (state.summary ? 422 : 400) : 200;
