@@ -2,16 +2,21 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../gateway/index.ts';
 import {
   createPaidPlan,
+  findMemberById,
+  type MemberProfile,
   outboxSender,
   type PaymentProvider,
   type PaymentRequest,
   readOutbox,
+  remindRenewals,
 } from '../../members/index.ts';
+import { manualClock } from '../../platform/index.ts';
 import { createTestHub, type TestHub } from '../support/hub.ts';
 import { createMember } from '../support/members.ts';
 import { formFields, type PageClient, pageClient } from '../support/pages.ts';
 import type { TestApp } from '../support/partners.ts';
 
+const clock = manualClock(new Date('2026-03-01T02:00:00Z'));
 let hub: TestHub;
 let app: TestApp;
 const charges: PaymentRequest[] = [];
@@ -28,7 +33,7 @@ const laterProvider: PaymentProvider = {
 };
 
 beforeAll(async () => {
-  hub = await createTestHub();
+  hub = await createTestHub({ clock });
   app = createApp(hub.services, {
     signInSender: outboxSender(hub.services),
     paymentProvider: laterProvider,
@@ -39,8 +44,10 @@ afterAll(async () => {
   await hub.close();
 });
 
-async function signedInMember(): Promise<{ client: PageClient; memberId: string }> {
-  const member = await createMember(hub.services);
+async function signedInMember(
+  existing?: MemberProfile,
+): Promise<{ client: PageClient; memberId: string }> {
+  const member = existing ?? (await createMember(hub.services));
   const phone = member.phone ?? '';
   const client = pageClient(app);
   await client.get('/sign-in');
@@ -49,6 +56,8 @@ async function signedInMember(): Promise<{ client: PageClient; memberId: string 
   const code = /\b(\d{6})\b/.exec(sms?.body ?? '')?.[1] ?? '';
   const signedIn = await client.post('/sign-in/session', { phone, code });
   expect(signedIn.location).toBe('/me');
+  // The signed-in session's own CSRF token, as the browser would read it from the next page.
+  expect((await client.get('/me')).status).toBe(200);
   return { client, memberId: member.id };
 }
 
@@ -101,5 +110,33 @@ describe('the membership page with a provider that confirms later', () => {
     expect(answer.status).toBe(422);
     expect(answer.html).toMatch(/role="alert">There is no paid membership to renew/);
     expect(await paymentsOf(memberId)).toEqual([]);
+  });
+});
+
+describe('the trial that becomes paid, from the page', () => {
+  it('shows the charge to come, and the reminder the hub sends before it', async () => {
+    const { client, memberId } = await signedInMember();
+    const started = await client.post('/me/membership/trial', {
+      planCode: 'gold',
+      autoRenew: 'on',
+    });
+    expect(started.location).toBe('/me/membership');
+    const page = await client.get('/me/membership');
+    expect(page.html).toContain('data-testid="paid-status">On trial · Gold');
+    expect(page.html).toMatch(
+      /data-testid="auto-renew">Paid membership when the trial ends: <strong>on<\/strong>/,
+    );
+    expect(page.html).toMatch(/data-testid="next-charge">Next charge: CN¥199\.00 on /);
+    expect(page.html).not.toContain('data-testid="message"');
+
+    // A day before the trial ends, the reminder job runs; the member signs in again.
+    const member = await findMemberById(hub.services.db, memberId);
+    clock.advanceMs(29 * 86_400_000);
+    expect((await remindRenewals(hub.services)).reminded).toBeGreaterThanOrEqual(1);
+    const later = await signedInMember(member);
+    const reminded = await later.client.get('/me/membership');
+    expect(reminded.html).toMatch(
+      /data-testid="message"><strong>Gold: renews on [\d-]{10}<\/strong>.*<br>Your free trial turns into Gold on [\d-]{10} for 199\.00 CNY\./,
+    );
   });
 });
