@@ -6,10 +6,19 @@
 import type { Domains } from '../domains.ts';
 import { newId, type Services } from '../platform/index.ts';
 import { seedDemoCounter } from './demo-counter.ts';
+import { docsPartnerId, seedDocsKey } from './demo-keys.ts';
 import { seedDemoMembership } from './demo-members.ts';
 
-const demoPartners = [
-  { code: 'jade-tea', name: 'Jade Tea House Co.', brand: 'Jade Tea', stores: ['SH-001', 'SH-002'] },
+type DemoPartner = { id?: string; code: string; name: string; brand: string; stores: string[] };
+/** Jade Tea has the id of docs/signing.md's example (on a hub seeded after that was fixed). */
+const demoPartners: DemoPartner[] = [
+  {
+    id: docsPartnerId,
+    code: 'jade-tea',
+    name: 'Jade Tea House Co.',
+    brand: 'Jade Tea',
+    stores: ['SH-001', 'SH-002'],
+  },
   {
     code: 'north-books',
     name: 'North Star Books Ltd.',
@@ -47,7 +56,7 @@ export async function seedDemoAlliance(
     for (const p of demoPartners) {
       await tx
         .insertInto('partners')
-        .values({ id: newId(), code: p.code, name: p.name, brand: p.brand })
+        .values({ id: p.id ?? newId(), code: p.code, name: p.name, brand: p.brand })
         .onConflict((oc) => oc.column('code').doNothing())
         .execute();
       const partner = await tx
@@ -76,6 +85,7 @@ export async function seedDemoAlliance(
         .execute();
     }
   });
+  await seedDocsKey(db, (await partnerByCode(db, 'jade-tea')).id);
   await seedDemoMembership(db, domains.ledger);
   await seedDemoCounter(services, domains);
   const [partners, members] = await Promise.all([
@@ -83,4 +93,8 @@ export async function seedDemoAlliance(
     db.selectFrom('members').select(db.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
   ]);
   return { partners: partners.n, members: members.n };
+}
+
+function partnerByCode(db: Services['db'], code: string) {
+  return db.selectFrom('partners').select('id').where('code', '=', code).executeTakeFirstOrThrow();
 }
