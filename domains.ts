@@ -4,6 +4,7 @@ import {
   type ExtraPostings,
   type Ledger,
 } from './ledger/index.ts';
+import { demoPaymentProvider, type PaymentProvider } from './members/index.ts';
 import type { Services } from './platform/index.ts';
 import { breakagePostings, clearingPostings, loadSettlementSettings } from './settlement/index.ts';
 
@@ -13,7 +14,17 @@ import { breakagePostings, clearingPostings, loadSettlementSettings } from './se
  * into the same ledger entry (clearing obligations, breakage share). The rules are read once,
  * so a change of rate takes effect at the next start.
  */
-export type Domains = { ledger: Ledger; clearing: ExtraPostings; expiryPostings: ExpiryPostings };
+export type Domains = {
+  ledger: Ledger;
+  clearing: ExtraPostings;
+  expiryPostings: ExpiryPostings;
+  /**
+   * How members pay for the paid membership. Demo mode has the demo provider (confirms at
+   * once); otherwise an operator plugs in a provider adapter here, and without one buying is
+   * refused (503, reason no_payment_provider).
+   */
+  paymentProvider: PaymentProvider | null;
+};
 
 export async function openDomains(services: Services): Promise<Domains> {
   const settings = await loadSettlementSettings(services.db);
@@ -21,5 +32,6 @@ export async function openDomains(services: Services): Promise<Domains> {
     ledger: createLedger(services),
     clearing: clearingPostings(settings),
     expiryPostings: breakagePostings(settings),
+    paymentProvider: services.config.demo ? demoPaymentProvider() : null,
   };
 }

@@ -1,6 +1,6 @@
 import type { Domains } from './domains.ts';
 import { ledgerJobs } from './ledger/index.ts';
-import { memberJobDefinitions } from './members/index.ts';
+import { memberJobDefinitions, membershipFeeRecorder } from './members/index.ts';
 import { idempotencyCleanupJob } from './partners/index.ts';
 import type { JobDefinition } from './platform/index.ts';
 import { settlementJob } from './settlement/index.ts';
@@ -9,7 +9,14 @@ import { settlementJob } from './settlement/index.ts';
 export function jobDefinitions(domains: Domains): JobDefinition[] {
   return [
     ...ledgerJobs(domains.ledger, { expiryPostings: domains.expiryPostings }),
-    ...memberJobDefinitions,
+    ...memberJobDefinitions(
+      domains.paymentProvider
+        ? {
+            paymentProvider: domains.paymentProvider,
+            recordMembershipFee: membershipFeeRecorder(domains.ledger),
+          }
+        : null,
+    ),
     idempotencyCleanupJob,
     settlementJob,
   ];

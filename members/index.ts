@@ -47,18 +47,14 @@ export {
 } from './members.ts';
 export {
   cancelPaidMembership,
-  createPaidPlan,
   expirePaidMemberships,
-  findPaidPlan,
   isPaidMember,
   type PaidStatusView,
-  type PlanView,
   paidStatus,
   type RecordMembershipFee,
-  renewPaidMembership,
-  type SubscribeResult,
+  renewalChargeLeadMs,
+  setAutoRenew,
   startTrial,
-  subscribe,
 } from './paid.ts';
 export {
   countPayCodeMiss,
@@ -73,6 +69,32 @@ export {
   readPayCode,
   usePayCode,
 } from './pay-codes.ts';
+export {
+  buyPaidMembership,
+  demoPaymentProvider,
+  failStalePayments,
+  type PaidPurchaseResult,
+  type PaymentDeps,
+  type PaymentNotice,
+  type PaymentOutcome,
+  type PaymentProvider,
+  type PaymentRequest,
+  type PaymentView,
+  paymentViews,
+  receivePaymentNotice,
+  settlePayment,
+  signHmacNotice,
+  verifyHmacNotice,
+} from './payments.ts';
+export {
+  createPaidPlan,
+  findPaidPlan,
+  listPaidPlans,
+  type PlanChanges,
+  type PlanView,
+  planFeeFor,
+  updatePaidPlan,
+} from './plans.ts';
 export {
   computeSegments,
   latestSegmentRun,

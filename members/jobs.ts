@@ -1,6 +1,8 @@
 import type { JobDefinition } from '../platform/index.ts';
-import { expirePaidMemberships } from './paid.ts';
+import { expirePaidMemberships, type RecordMembershipFee } from './paid.ts';
 import { deleteOldPayCodeUses } from './pay-codes.ts';
+import { failStalePayments, type PaymentProvider } from './payments.ts';
+import { chargeRenewals, remindRenewals } from './renewals.ts';
 import { computeSegments } from './segments.ts';
 import { reviewTiers } from './tiers.ts';
 
@@ -43,9 +45,41 @@ export const payCodeUsesCleanupJob: JobDefinition = {
   }),
 };
 
-export const memberJobDefinitions: JobDefinition[] = [
-  tierReviewJob,
-  paidMembershipExpiryJob,
-  memberSegmentsJob,
-  payCodeUsesCleanupJob,
-];
+/** Payments that never settled are failed a day on: the member was not charged. */
+export const stalePaymentsJob: JobDefinition = {
+  queue: 'members-stale-payments',
+  schedule: { everyMs: 60 * 60_000 },
+  process: (services) => failStalePayments(services),
+};
+
+/**
+ * Reminders before automatic renewals, and the charges a day before a term ends. Charging
+ * needs the payment provider and the ledger's fee posting, so it exists only when the process
+ * has a provider.
+ */
+function renewalJob(payments: {
+  paymentProvider: PaymentProvider;
+  recordMembershipFee: RecordMembershipFee;
+}): JobDefinition {
+  return {
+    queue: 'members-renewals',
+    schedule: { everyMs: 10 * 60_000 },
+    process: async (services) => ({
+      ...(await remindRenewals(services)),
+      ...(await chargeRenewals({ ...services, ...payments })),
+    }),
+  };
+}
+
+export function memberJobDefinitions(
+  payments: { paymentProvider: PaymentProvider; recordMembershipFee: RecordMembershipFee } | null,
+): JobDefinition[] {
+  return [
+    tierReviewJob,
+    paidMembershipExpiryJob,
+    memberSegmentsJob,
+    payCodeUsesCleanupJob,
+    stalePaymentsJob,
+    ...(payments ? [renewalJob(payments)] : []),
+  ];
+}

@@ -1,14 +1,13 @@
 import {
   AppError,
-  assertAmount,
   type Db,
   isUniqueViolation,
   newId,
   type PaidMembershipTerm,
-  type PaidPlan,
   type PaidStatus,
 } from '../platform/index.ts';
 import { lockActiveMember, type MemberDeps } from './members.ts';
+import { findPaidPlan, type PlanView, planFeeFor, requirePlan } from './plans.ts';
 import { addDays, addMonths, loadMembershipSettings } from './settings.ts';
 
 /**
@@ -18,97 +17,6 @@ import { addDays, addMonths, loadMembershipSettings } from './settings.ts';
  * end of the term. Whether benefits apply is decided by the clock against the term's end, so
  * the expiry job only tidies the status.
  */
-
-export type PlanView = {
-  id: string;
-  code: string;
-  name: string;
-  currency: string;
-  feeMinor: number;
-  termMonths: number;
-  /** Fees that differ from feeMinor, by tier code. */
-  tierFeesMinor: Record<string, number>;
-};
-
-export async function createPaidPlan(
-  db: Db,
-  input: {
-    code: string;
-    name: string;
-    feeMinor: number;
-    termMonths?: number;
-    currency?: string;
-    tierFeesMinor?: Record<string, number>;
-  },
-): Promise<PlanView> {
-  assertAmount(input.feeMinor, 'feeMinor');
-  for (const fee of Object.values(input.tierFeesMinor ?? {})) assertAmount(fee, 'tier fee');
-  try {
-    return await db.transaction().execute(async (tx) => {
-      const id = newId();
-      await tx
-        .insertInto('paid_plans')
-        .values({
-          id,
-          code: input.code,
-          name: input.name,
-          fee_minor: input.feeMinor,
-          term_months: input.termMonths ?? 12,
-          currency: input.currency ?? 'CNY',
-        })
-        .execute();
-      const tierFees = Object.entries(input.tierFeesMinor ?? {});
-      if (tierFees.length > 0) {
-        await tx
-          .insertInto('paid_plan_tier_fees')
-          .values(tierFees.map(([tier, fee]) => ({ plan_id: id, tier_code: tier, fee_minor: fee })))
-          .execute();
-      }
-      return requirePlan(tx, input.code);
-    });
-  } catch (error) {
-    if (isUniqueViolation(error)) throw new AppError('conflict', `A plan ${input.code} exists.`);
-    throw error;
-  }
-}
-
-function toPlanView(plan: PaidPlan, fees: { tier_code: string; fee_minor: number }[]): PlanView {
-  return {
-    id: plan.id,
-    code: plan.code,
-    name: plan.name,
-    currency: plan.currency,
-    feeMinor: plan.fee_minor,
-    termMonths: plan.term_months,
-    tierFeesMinor: Object.fromEntries(fees.map((f) => [f.tier_code, f.fee_minor])),
-  };
-}
-
-export async function findPaidPlan(db: Db, code: string): Promise<PlanView | undefined> {
-  const plan = await db
-    .selectFrom('paid_plans')
-    .selectAll()
-    .where('code', '=', code)
-    .executeTakeFirst();
-  if (!plan) return undefined;
-  const fees = await db
-    .selectFrom('paid_plan_tier_fees')
-    .select(['tier_code', 'fee_minor'])
-    .where('plan_id', '=', plan.id)
-    .execute();
-  return toPlanView(plan, fees);
-}
-
-async function requirePlan(db: Db, code: string): Promise<PlanView> {
-  const plan = await findPaidPlan(db, code);
-  if (!plan) throw new AppError('not_found', `No paid plan ${code}.`);
-  return plan;
-}
-
-/** What a member of this tier pays for one term of the plan. */
-export function planFeeFor(plan: PlanView, tierCode: string): number {
-  return plan.tierFeesMinor[tierCode] ?? plan.feeMinor;
-}
 
 /**
  * The ledger's part of a paid term: record the fee in currency. Called inside the transaction
@@ -138,7 +46,14 @@ export type PaidStatusView = {
   paidThrough: Date | null;
   cancelledAt: Date | null;
   trialUsed: boolean;
+  /** The member chose automatic renewal (for a trial: conversion into a paid term at its end). */
+  autoRenew: boolean;
+  /** The automatic charge to come: when, and how much at the member's tier now. */
+  nextCharge: { at: Date; amountMinor: number; currency: string } | null;
 };
+
+/** An automatic renewal is charged this long before the term ends. */
+export const renewalChargeLeadMs = 86_400_000;
 
 /**
  * Whether the member's paid super-membership is running now (a trial included): what earning
@@ -160,13 +75,16 @@ export async function paidStatus(deps: MemberDeps, memberId: string): Promise<Pa
   const row = await deps.db
     .selectFrom('paid_memberships as pm')
     .innerJoin('paid_plans as p', 'p.id', 'pm.plan_id')
+    .innerJoin('members as m', 'm.id', 'pm.member_id')
     .select([
       'pm.status',
       'pm.current_term_start',
       'pm.current_term_end',
       'pm.cancelled_at',
+      'pm.auto_renew',
       'p.code',
       'p.name',
+      'm.tier_code',
     ])
     .where('pm.member_id', '=', memberId)
     .executeTakeFirst();
@@ -181,9 +99,13 @@ export async function paidStatus(deps: MemberDeps, memberId: string): Promise<Pa
       paidThrough: null,
       cancelledAt: null,
       trialUsed,
+      autoRenew: false,
+      nextCharge: null,
     };
   }
   const running = row.status !== 'expired' && row.current_term_end > now;
+  const renews = running && row.auto_renew && row.status !== 'cancelled';
+  const plan = renews ? await findPaidPlan(deps.db, row.code) : undefined;
   return {
     paid: running,
     status: running ? row.status : 'expired',
@@ -193,6 +115,14 @@ export async function paidStatus(deps: MemberDeps, memberId: string): Promise<Pa
     paidThrough: row.current_term_end,
     cancelledAt: row.cancelled_at,
     trialUsed,
+    autoRenew: renews,
+    nextCharge: plan
+      ? {
+          at: new Date(row.current_term_end.getTime() - renewalChargeLeadMs),
+          amountMinor: planFeeFor(plan, row.tier_code),
+          currency: plan.currency,
+        }
+      : null,
   };
 }
 
@@ -206,6 +136,18 @@ async function hasUsedTrial(db: Db, memberId: string): Promise<boolean> {
   return trial !== undefined;
 }
 
+/** Whether the term that ends the membership is a trial or paid: what a cancellation hid. */
+async function runningTermKind(tx: Db, memberId: string, end: Date): Promise<'trial' | 'active'> {
+  const term = await tx
+    .selectFrom('paid_membership_terms')
+    .select('kind')
+    .where('member_id', '=', memberId)
+    .where('ends_at', '=', end)
+    .orderBy('created_at', 'desc')
+    .executeTakeFirst();
+  return term?.kind === 'trial' ? 'trial' : 'active';
+}
+
 async function currentMembership(db: Db, memberId: string) {
   return db
     .selectFrom('paid_memberships')
@@ -214,10 +156,14 @@ async function currentMembership(db: Db, memberId: string) {
     .executeTakeFirst();
 }
 
-/** The free trial: once per member, ever, and not while a paid term runs. */
+/**
+ * The free trial: once per member, ever, and not while a paid term runs. With autoRenew the
+ * member agrees now that the trial converts into a paid term at its end, charged then at the
+ * fee for their tier (a reminder comes first).
+ */
 export async function startTrial(
   deps: MemberDeps,
-  input: { memberId: string; planCode: string },
+  input: { memberId: string; planCode: string; autoRenew?: boolean },
 ): Promise<PaidStatusView> {
   const settings = await loadMembershipSettings(deps.db);
   try {
@@ -236,6 +182,11 @@ export async function startTrial(
         });
       }
       const plan = await requirePlan(tx, input.planCode);
+      if (plan.status !== 'active') {
+        throw new AppError('business_rule', `The plan ${plan.code} is no longer offered.`, {
+          extra: { reason: 'plan_retired' },
+        });
+      }
       const endsAt = addDays(now, settings.trialDays);
       await insertTerm(tx, {
         memberId: member.id,
@@ -254,6 +205,7 @@ export async function startTrial(
         status: 'trial',
         since: now,
         paidThrough: endsAt,
+        autoRenew: input.autoRenew ?? false,
         at: now,
       });
     });
@@ -268,112 +220,111 @@ export async function startTrial(
   return paidStatus(deps, input.memberId);
 }
 
-export type SubscribeResult = {
-  status: PaidStatusView;
-  term: { id: string; startsAt: Date; endsAt: Date; feeMinor: number; currency: string };
-  /** This idempotency key had bought the term before; nothing was charged again. */
-  duplicate: boolean;
-};
-
 /**
- * Buys one paid term. With no paid term running (none, a trial, expired) it starts now; while
- * one runs, it starts at its end (a renewal). The fee is the plan's for the member's tier now,
- * and is recorded through recordMembershipFee in the same transaction.
+ * The paid term a confirmed payment buys, in the payment's transaction: it starts now with
+ * nothing paid running (none, a trial, expired), or at the end of what runs when the payment
+ * extends it (a renewal, an automatic renewal, a trial's conversion) or a paid term runs. The
+ * fee is posted through recordMembershipFee in the same transaction.
  */
-export async function subscribe(
-  deps: MemberDeps,
+export async function startPaidTerm(
+  tx: Db,
+  deps: MemberDeps & { recordMembershipFee: RecordMembershipFee },
   input: {
     memberId: string;
-    planCode: string;
+    planId: string;
+    feeMinor: number;
+    tierCode: string;
+    /** Extends whatever runs (a trial included) rather than replacing a trial at once. */
+    fromCurrentEnd: boolean;
     idempotencyKey: string;
-    recordMembershipFee: RecordMembershipFee;
+    at: Date;
   },
-): Promise<SubscribeResult> {
-  if (
-    input.idempotencyKey.length < 1 ||
-    input.idempotencyKey.length > 200 ||
-    input.idempotencyKey === 'trial'
-  ) {
-    throw new AppError('validation_failed', 'The idempotency key is not valid.', {
-      fields: [{ field: 'idempotencyKey', reason: '1 to 200 characters' }],
-    });
-  }
-  const outcome = await deps.db.transaction().execute(async (tx) => {
-    const now = deps.clock.now();
-    const member = await lockActiveMember(tx, input.memberId);
-    const plan = await requirePlan(tx, input.planCode);
-    const previous = await tx
-      .selectFrom('paid_membership_terms')
-      .selectAll()
-      .where('member_id', '=', member.id)
-      .where('idempotency_key', '=', input.idempotencyKey)
-      .executeTakeFirst();
-    if (previous) {
-      if (previous.plan_id !== plan.id) {
-        throw new AppError('conflict', 'This idempotency key bought another plan.');
-      }
-      return { term: previous, duplicate: true };
-    }
-    const current = await currentMembership(tx, member.id);
-    const paidRunning =
-      current !== undefined &&
-      (current.status === 'active' || current.status === 'cancelled') &&
-      current.current_term_end > now;
-    const startsAt = paidRunning ? current.current_term_end : now;
-    const endsAt = addMonths(startsAt, plan.termMonths);
-    const term = await insertTerm(tx, {
-      memberId: member.id,
-      plan,
-      kind: 'paid',
-      startsAt,
-      endsAt,
-      feeMinor: planFeeFor(plan, member.tier_code),
-      tierCode: member.tier_code,
-      idempotencyKey: input.idempotencyKey,
-      at: now,
-    });
-    await input.recordMembershipFee({
-      tx,
-      memberId: member.id,
-      planId: plan.id,
-      planCode: plan.code,
-      termId: term.id,
-      feeMinor: term.fee_minor,
-      currency: term.currency,
-      idempotencyKey: `membership-fee:${member.id}:${input.idempotencyKey}`,
-      at: now,
-    });
-    await upsertMembership(tx, {
-      memberId: member.id,
-      planId: plan.id,
-      status: 'active',
-      since: paidRunning ? current.current_term_start : now,
-      paidThrough: endsAt,
-      at: now,
-    });
-    return { term, duplicate: false };
+): Promise<PaidMembershipTerm> {
+  const now = input.at;
+  await lockActiveMember(tx, input.memberId);
+  const planRow = await tx
+    .selectFrom('paid_plans')
+    .select('code')
+    .where('id', '=', input.planId)
+    .executeTakeFirstOrThrow();
+  const plan = await requirePlan(tx, planRow.code);
+  const current = await currentMembership(tx, input.memberId);
+  const running =
+    current !== undefined && current.status !== 'expired' && current.current_term_end > now;
+  const paidRunning = running && current.status !== 'trial';
+  const extends_ = running && (paidRunning || input.fromCurrentEnd);
+  const startsAt = extends_ ? current.current_term_end : now;
+  const endsAt = addMonths(startsAt, plan.termMonths);
+  const term = await insertTerm(tx, {
+    memberId: input.memberId,
+    plan,
+    kind: 'paid',
+    startsAt,
+    endsAt,
+    feeMinor: input.feeMinor,
+    tierCode: input.tierCode,
+    idempotencyKey: input.idempotencyKey,
+    at: now,
   });
-  return {
-    status: await paidStatus(deps, input.memberId),
-    term: {
-      id: outcome.term.id,
-      startsAt: outcome.term.starts_at,
-      endsAt: outcome.term.ends_at,
-      feeMinor: outcome.term.fee_minor,
-      currency: outcome.term.currency,
-    },
-    duplicate: outcome.duplicate,
-  };
+  await deps.recordMembershipFee({
+    tx,
+    memberId: input.memberId,
+    planId: plan.id,
+    planCode: plan.code,
+    termId: term.id,
+    feeMinor: term.fee_minor,
+    currency: term.currency,
+    idempotencyKey: `membership-fee:${input.memberId}:${input.idempotencyKey}`,
+    at: now,
+  });
+  await upsertMembership(tx, {
+    memberId: input.memberId,
+    planId: plan.id,
+    status: 'active',
+    since: running ? current.current_term_start : now,
+    paidThrough: endsAt,
+    // A purchase keeps the member's choice; an automatic one was made because it was on.
+    autoRenew: current?.auto_renew ?? false,
+    at: now,
+  });
+  return term;
 }
 
-/** A renewal is a subscription by a member who has (or had) one: same rules, same fee seam. */
-export async function renewPaidMembership(
+/**
+ * Turns automatic renewal on or off for a running membership (a trial included: on, the trial
+ * converts into a paid term at its end). Turning it on after cancelling takes the cancellation
+ * back.
+ */
+export async function setAutoRenew(
   deps: MemberDeps,
-  input: Parameters<typeof subscribe>[1],
-): Promise<SubscribeResult> {
-  const current = await currentMembership(deps.db, input.memberId);
-  if (!current) throw new AppError('not_found', 'The member has no paid membership to renew.');
-  return subscribe(deps, input);
+  input: { memberId: string; enabled: boolean },
+): Promise<PaidStatusView> {
+  await deps.db.transaction().execute(async (tx) => {
+    const now = deps.clock.now();
+    await lockActiveMember(tx, input.memberId);
+    const current = await currentMembership(tx, input.memberId);
+    if (!current || current.status === 'expired' || current.current_term_end <= now) {
+      throw new AppError('business_rule', 'There is no running paid membership to renew.', {
+        extra: { reason: 'nothing_to_renew' },
+      });
+    }
+    const status: PaidStatus =
+      current.status === 'cancelled' && input.enabled
+        ? await runningTermKind(tx, input.memberId, current.current_term_end)
+        : current.status;
+    await tx
+      .updateTable('paid_memberships')
+      .set({
+        auto_renew: input.enabled,
+        auto_renew_set_at: now,
+        status,
+        cancelled_at: status === 'cancelled' ? current.cancelled_at : null,
+        updated_at: now,
+      })
+      .where('member_id', '=', input.memberId)
+      .execute();
+  });
+  return paidStatus(deps, input.memberId);
 }
 
 /** Stops renewal; the benefits last to the end of the term already paid (or the trial). */
@@ -388,7 +339,7 @@ export async function cancelPaidMembership(
   }
   await deps.db
     .updateTable('paid_memberships')
-    .set({ status: 'cancelled', cancelled_at: now, updated_at: now })
+    .set({ status: 'cancelled', cancelled_at: now, auto_renew: false, updated_at: now })
     .where('member_id', '=', memberId)
     .where('status', 'in', ['trial', 'active'])
     .execute();
@@ -463,6 +414,7 @@ async function upsertMembership(
     status: PaidStatus;
     since: Date;
     paidThrough: Date;
+    autoRenew: boolean;
     at: Date;
   },
 ): Promise<void> {
@@ -472,6 +424,7 @@ async function upsertMembership(
     current_term_start: m.since,
     current_term_end: m.paidThrough,
     cancelled_at: null,
+    auto_renew: m.autoRenew,
     updated_at: m.at,
   };
   await db

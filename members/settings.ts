@@ -8,6 +8,7 @@ export type MembershipSettings = {
   newMemberDays: number;
   dormantAfterDays: number;
   superUserPercent: number;
+  renewalReminderDays: number;
 };
 
 /** The alliance's membership rules (one row, created with defaults by the migration). */
@@ -25,6 +26,7 @@ export async function loadMembershipSettings(db: Db): Promise<MembershipSettings
     newMemberDays: row.new_member_days,
     dormantAfterDays: row.dormant_after_days,
     superUserPercent: row.super_user_percent,
+    renewalReminderDays: row.renewal_reminder_days,
   };
 }
 

@@ -16,6 +16,8 @@ export interface MembershipSettingsTable {
   new_member_days: Generated<number>;
   dormant_after_days: Generated<number>;
   super_user_percent: Generated<number>;
+  /** Days before an automatic renewal that the member is reminded. */
+  renewal_reminder_days: Generated<number>;
   updated_at: Generated<Date>;
 }
 
@@ -76,6 +78,8 @@ export interface PaidPlansTable {
   fee_minor: number;
   term_months: Generated<number>;
   status: Generated<'active' | 'retired'>;
+  description: Generated<string>;
+  updated_at: Generated<Date>;
   created_at: ColumnType<Date, Date | undefined, never>;
 }
 
@@ -95,6 +99,44 @@ export interface PaidMembershipsTable {
   current_term_end: Date;
   cancelled_at: Date | null;
   updated_at: Date;
+  auto_renew: Generated<boolean>;
+  auto_renew_set_at: Date | null;
+}
+
+export type MembershipPaymentPurpose = 'subscribe' | 'renew' | 'auto_renew' | 'trial_conversion';
+
+export interface MembershipPaymentsTable {
+  id: string;
+  member_id: string;
+  plan_id: string;
+  purpose: MembershipPaymentPurpose;
+  amount_minor: number;
+  currency: string;
+  tier_code: string;
+  provider: string;
+  provider_ref: string | null;
+  status: 'pending' | 'confirmed' | 'failed';
+  failure_reason: string | null;
+  idempotency_key: string;
+  term_id: string | null;
+  created_at: Date;
+  settled_at: Date | null;
+}
+
+export type MemberMessageKind =
+  | 'renewal_reminder'
+  | 'renewed'
+  | 'renewal_failed'
+  | 'trial_converted';
+
+export interface MemberMessagesTable {
+  id: string;
+  member_id: string;
+  kind: MemberMessageKind;
+  subject: string;
+  body: string;
+  dedupe_key: string;
+  created_at: Date;
 }
 
 export interface PaidMembershipTermsTable {
@@ -146,6 +188,8 @@ export interface BenefitUsesTable {
   period_start: Date;
   idempotency_key: string;
   used_at: Date;
+  /** What the use saved the member, in minor units, when known ("saved so far"). */
+  value_minor: ColumnType<number | null, number | null | undefined, number | null>;
 }
 
 export interface MemberOutboxTable {
@@ -200,6 +244,8 @@ export interface MembershipSchema {
   paid_plans: PaidPlansTable;
   paid_plan_tier_fees: PaidPlanTierFeesTable;
   paid_memberships: PaidMembershipsTable;
+  membership_payments: MembershipPaymentsTable;
+  member_messages: MemberMessagesTable;
   paid_membership_terms: PaidMembershipTermsTable;
   benefits: BenefitsTable;
   benefit_uses: BenefitUsesTable;
@@ -215,5 +261,7 @@ export type TierChange = Selectable<TierChangesTable>;
 export type PaidPlan = Selectable<PaidPlansTable>;
 export type PaidMembership = Selectable<PaidMembershipsTable>;
 export type PaidMembershipTerm = Selectable<PaidMembershipTermsTable>;
+export type MembershipPayment = Selectable<MembershipPaymentsTable>;
+export type MemberMessage = Selectable<MemberMessagesTable>;
 export type Benefit = Selectable<BenefitsTable>;
 export type BenefitUse = Selectable<BenefitUsesTable>;

@@ -246,6 +246,8 @@ export interface CounterPurchasesTable {
   request_hash: string | null;
   /** The answer the purchase was given (JSON text), repeated to every retry. */
   answer: string | null;
+  /** Points the paid membership's multipliers added to this purchase ("saved so far"). */
+  paid_extra_points: Generated<number>;
 }
 
 export interface CounterRedemptionsTable {

@@ -75,6 +75,7 @@ export {
 } from './migrations.ts';
 export {
   assertAmount,
+  formatMinor,
   MoneyError,
   multiplyFloor,
   multiplyHalfEven,

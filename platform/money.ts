@@ -65,3 +65,10 @@ export function sumAmounts(values: Iterable<number>): number {
   for (const v of values) total += toBig(v, 'amount');
   return fromBig(total);
 }
+
+/** An amount in minor units as people read it: 88800 CNY is "888.00 CNY" (two decimals). */
+export function formatMinor(amountMinor: number, currency: string): string {
+  const sign = amountMinor < 0 ? '-' : '';
+  const abs = Math.abs(amountMinor);
+  return `${sign}${Math.floor(abs / 100)}.${String(abs % 100).padStart(2, '0')} ${currency}`;
+}

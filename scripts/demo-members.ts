@@ -7,7 +7,9 @@
 
 import type { Ledger } from '../ledger/index.ts';
 import {
+  buyPaidMembership,
   createPaidPlan,
+  demoPaymentProvider,
   findMemberByPhone,
   findPaidPlan,
   linkPartnerCustomer,
@@ -17,7 +19,6 @@ import {
   publishBenefit,
   recordGrowthEvent,
   startTrial,
-  subscribe,
 } from '../members/index.ts';
 import { type Db, systemClock } from '../platform/index.ts';
 
@@ -119,12 +120,19 @@ export async function seedDemoMembership(db: Db, ledger: Ledger): Promise<void> 
     }
     const status = await paidStatus(deps, member.id);
     if (demo.paid === 'subscribe') {
-      await subscribe(deps, {
-        memberId: member.id,
-        planCode: 'super',
-        idempotencyKey: 'demo-first-year',
-        recordMembershipFee: membershipFeeRecorder(ledger),
-      });
+      await buyPaidMembership(
+        {
+          ...deps,
+          paymentProvider: demoPaymentProvider(),
+          recordMembershipFee: membershipFeeRecorder(ledger),
+        },
+        {
+          memberId: member.id,
+          planCode: 'super',
+          idempotencyKey: 'demo-first-year',
+          purpose: 'subscribe',
+        },
+      );
     } else if (demo.paid === 'trial' && !status.trialUsed) {
       await startTrial(deps, { memberId: member.id, planCode: 'super' });
     }

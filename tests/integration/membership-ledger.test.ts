@@ -1,13 +1,14 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { hubOwnerId, type Ledger } from '../../ledger/index.ts';
 import {
+  buyPaidMembership,
   closeMembership,
   createPaidPlan,
+  demoPaymentProvider,
   enrolMember,
   findMemberById,
   membershipFeeRecorder,
   pointsForfeiter,
-  subscribe,
 } from '../../members/index.ts';
 import { createTestHub, type TestHub } from '../support/hub.ts';
 import { accrueFor, expectSoundLedger, holdFor, ledgerFor } from '../support/ledger.ts';
@@ -42,12 +43,14 @@ describe('the paid membership fee', () => {
   it('is one ledger entry in currency, once however often the payment is retried', async () => {
     const memberId = await newMember(0);
     const pay = () =>
-      subscribe(hub.services, {
-        memberId,
-        planCode: 'plus',
-        idempotencyKey: 'first-year',
-        recordMembershipFee: membershipFeeRecorder(ledger),
-      });
+      buyPaidMembership(
+        {
+          ...hub.services,
+          paymentProvider: demoPaymentProvider(),
+          recordMembershipFee: membershipFeeRecorder(ledger),
+        },
+        { memberId, planCode: 'plus', idempotencyKey: 'first-year', purpose: 'subscribe' },
+      );
     await pay();
     await pay();
     const revenue = await ledger.accountId({

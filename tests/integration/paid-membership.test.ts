@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  buyPaidMembership,
   cancelPaidMembership,
   createPaidPlan,
+  demoPaymentProvider,
   expirePaidMemberships,
   isPaidMember,
   paidStatus,
   type RecordMembershipFee,
-  renewPaidMembership,
   startTrial,
-  subscribe,
 } from '../../members/index.ts';
 import { manualClock } from '../../platform/index.ts';
 import { createTestHub, type TestHub } from '../support/hub.ts';
@@ -21,14 +21,23 @@ const recordMembershipFee: RecordMembershipFee = async (fee) => {
   fees.push(fee);
 };
 
-/** Pays for the super plan, the fee going to `recordMembershipFee`. */
-function subscribeSuper(memberId: string, idempotencyKey: string) {
-  return subscribe(hub.services, {
-    memberId,
-    planCode: 'super',
-    idempotencyKey,
-    recordMembershipFee,
-  });
+/** Pays for the super plan through the demo provider, the fee going to `recordMembershipFee`. */
+async function subscribeSuper(
+  memberId: string,
+  idempotencyKey: string,
+  options: { purpose?: 'subscribe' | 'renew'; fee?: RecordMembershipFee } = {},
+) {
+  const result = await buyPaidMembership(
+    {
+      ...hub.services,
+      paymentProvider: demoPaymentProvider(),
+      recordMembershipFee: options.fee ?? recordMembershipFee,
+    },
+    { memberId, planCode: 'super', idempotencyKey, purpose: options.purpose ?? 'subscribe' },
+  );
+  const term = result.payment.term;
+  if (!term) throw new Error(`payment ${result.payment.status}: no term`);
+  return { ...result, term: { ...term, feeMinor: result.payment.amountMinor } };
 }
 
 beforeAll(async () => {
@@ -71,10 +80,13 @@ describe('subscription', () => {
     const member = await createMember(hub.services);
     const before = fees.length;
     const first = await subscribeSuper(member.id, 'order-1');
-    expect(first).toMatchObject({ duplicate: false, term: { feeMinor: 88800, currency: 'CNY' } });
+    expect(first).toMatchObject({
+      replayed: false,
+      payment: { status: 'confirmed', amountMinor: 88800, currency: 'CNY' },
+    });
     expect(first.status).toMatchObject({ paid: true, status: 'active' });
     const again = await subscribeSuper(member.id, 'order-1');
-    expect(again).toMatchObject({ duplicate: true, term: { id: first.term.id } });
+    expect(again).toMatchObject({ replayed: true, term: { id: first.term.id } });
     expect(fees.slice(before)).toEqual([
       expect.objectContaining({
         memberId: member.id,
@@ -82,7 +94,7 @@ describe('subscription', () => {
         termId: first.term.id,
         feeMinor: 88800,
         currency: 'CNY',
-        idempotencyKey: `membership-fee:${member.id}:order-1`,
+        idempotencyKey: `membership-fee:${member.id}:payment:${first.payment.id}`,
       }),
     ]);
 
@@ -96,11 +108,8 @@ describe('subscription', () => {
   it('creates no term when the ledger refuses the fee', async () => {
     const member = await createMember(hub.services);
     await expect(
-      subscribe(hub.services, {
-        memberId: member.id,
-        planCode: 'super',
-        idempotencyKey: 'k',
-        recordMembershipFee: async () => {
+      subscribeSuper(member.id, 'k', {
+        fee: async () => {
           throw new Error('ledger down');
         },
       }),
@@ -116,12 +125,7 @@ describe('subscription', () => {
     const member = await createMember(hub.services);
     await subscribeSuper(member.id, 'y1');
     clock.set(new Date('2027-02-15T00:00:00Z'));
-    const renewed = await renewPaidMembership(hub.services, {
-      memberId: member.id,
-      planCode: 'super',
-      idempotencyKey: 'y2',
-      recordMembershipFee,
-    });
+    const renewed = await subscribeSuper(member.id, 'y2', { purpose: 'renew' });
     expect(renewed.term.startsAt.toISOString()).toBe('2027-03-01T00:00:00.000Z');
     expect(renewed.status.paidThrough?.toISOString()).toBe('2028-03-01T00:00:00.000Z');
     expect(renewed.status.since?.toISOString()).toBe('2026-03-01T00:00:00.000Z');

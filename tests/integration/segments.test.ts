@@ -66,13 +66,15 @@ describe('segments', () => {
 describe('membership jobs', () => {
   it('run through their job definitions with the hub’s clock, and again harmlessly', async () => {
     const { memberJobDefinitions } = await import('../../members/index.ts');
-    expect(memberJobDefinitions.map((j) => j.queue)).toEqual([
+    const jobs = memberJobDefinitions(null);
+    expect(jobs.map((j) => j.queue)).toEqual([
       'members-tier-review',
       'members-paid-expiry',
       'members-segments',
       'members-pay-code-uses-cleanup',
+      'members-stale-payments',
     ]);
-    for (const job of memberJobDefinitions) {
+    for (const job of jobs) {
       expect(job.schedule).toBeDefined();
       await job.process(hub.services, {} as Parameters<typeof job.process>[1]);
       await job.process(hub.services, {} as Parameters<typeof job.process>[1]);
