@@ -88,3 +88,33 @@ export {
   signingString,
   verifyPartnerRequest,
 } from './signing.ts';
+export {
+  fanOutEvents,
+  getWebhookDelivery,
+  listWebhookDeliveries,
+  redeliverWebhook,
+  retryDelayMs,
+  type WebhookDeliveryDetail,
+  type WebhookDeliveryView,
+} from './webhook-deliveries.ts';
+export {
+  checkEndpointUrl,
+  createWebhookEndpoint,
+  deleteWebhookEndpoint,
+  endpointsPerPartnerMax,
+  listWebhookEndpoints,
+  updateWebhookEndpoint,
+  type WebhookEndpoint,
+  WebhookEndpointInputSchema,
+  WebhookEndpointPatchSchema,
+} from './webhook-endpoints.ts';
+export {
+  attemptDelivery,
+  type WebhookSignaturePayload,
+  webhookDeliveryQueue,
+  webhookHeaders,
+  webhookJobs,
+  webhookPayloadType,
+  webhookSignatureHeaderName,
+} from './webhook-jobs.ts';
+export { isPrivateAddress, postWebhook } from './webhook-sender.ts';

@@ -7,3 +7,10 @@ export {
   sha256Base64url,
   signPartnerRequest,
 } from './signing.ts';
+export {
+  type HubEvent,
+  type VerifyWebhookOptions,
+  verifyHubWebhook,
+  type WebhookSignature,
+  WebhookVerificationError,
+} from './webhooks.ts';

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import { AppError, type Db, type SettlementPeriod } from '../platform/index.ts';
 import { checkAgainstLedger, positionsOf, SettlementImbalance } from './compute.ts';
+import { recordPeriodEvent } from './events.ts';
 import { loadSettlementSettings } from './settings.ts';
 import { computedPeriod, figuresOf, localDateOf, type PositionFigures } from './statements.ts';
 
@@ -112,13 +113,17 @@ export async function approvePeriod(
       `The ledger changed after the period was computed: ${error.message}`,
     );
   }
-  const updated = await db
-    .updateTable('settlement_periods')
-    .set({ status: 'approved', approved_by: input.staffId, approved_at: input.now })
-    .where('id', '=', period.id)
-    .where('status', '=', 'computed')
-    .returningAll()
-    .executeTakeFirst();
+  const updated = await db.transaction().execute(async (tx) => {
+    const row = await tx
+      .updateTable('settlement_periods')
+      .set({ status: 'approved', approved_by: input.staffId, approved_at: input.now })
+      .where('id', '=', period.id)
+      .where('status', '=', 'computed')
+      .returningAll()
+      .executeTakeFirst();
+    if (row) await recordPeriodEvent(tx, 'settlement.period_approved', row, input.now);
+    return row;
+  });
   if (!updated) throw new AppError('conflict', 'The period was approved meanwhile.');
   return periodView(updated);
 }
@@ -187,6 +192,7 @@ export async function markPaid(
       .where('id', '=', period.id)
       .returningAll()
       .executeTakeFirstOrThrow();
+    await recordPeriodEvent(tx, 'settlement.period_paid', paid, input.now);
     return periodView(paid);
   });
 }

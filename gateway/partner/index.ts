@@ -17,6 +17,8 @@ import * as redemptions from './redemptions.ts';
 import * as refunds from './refunds.ts';
 import * as rules from './rules.ts';
 import * as statements from './statements.ts';
+import * as webhookDeliveries from './webhook-deliveries.ts';
+import * as webhooks from './webhooks.ts';
 
 /**
  * A router whose every route, including unknown paths, passes the signature check, then the
@@ -54,6 +56,8 @@ export function partnerRoutes(): OpenAPIHono<PartnerEnv> {
     listStatements,
     statements,
     reconcile,
+    webhooks,
+    webhookDeliveries,
   ]) {
     endpoint.register(app);
   }

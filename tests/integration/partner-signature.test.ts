@@ -2,12 +2,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../gateway/index.ts';
 import { enrolAtPartner } from '../../members/index.ts';
 import {
+  createWebhookEndpoint,
+  deleteWebhookEndpoint,
+  fanOutEvents,
   getPartnerStore,
   listStores,
+  listWebhookDeliveries,
+  listWebhookEndpoints,
   revokePartnerKey,
   updatePartner,
 } from '../../partners/index.ts';
-import { manualClock, newId } from '../../platform/index.ts';
+import { manualClock, newId, recordEvent } from '../../platform/index.ts';
 import { type CounterFixture, counterFixture } from '../support/counter.ts';
 import { createTestHub, type TestHub } from '../support/hub.ts';
 import {
@@ -26,7 +31,7 @@ import {
  * line to signedRoutes: its method, path, a fresh body and the status of a good call.
  */
 type SignedRoute = {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   path: string;
   okStatus: number;
   /** A fresh body (and, for routes about one resource, its path), made just before the call. */
@@ -159,6 +164,46 @@ const signedRoutes: SignedRoute[] = [
     okStatus: 200,
     prepare: async () => ({ path: `/v1/partner/redemptions/${await counter.authorise()}/void` }),
   },
+  { method: 'GET', path: '/v1/partner/webhooks', okStatus: 200 },
+  {
+    method: 'POST',
+    path: '/v1/partner/webhooks',
+    okStatus: 201,
+    prepare: async () => {
+      await clearEndpoints();
+      return { body: { url: 'https://hooks.example.com/hub', eventTypes: ['hold.expired'] } };
+    },
+  },
+  {
+    method: 'PATCH',
+    path: '/v1/partner/webhooks/{endpointId}',
+    okStatus: 200,
+    prepare: async () => ({
+      path: `/v1/partner/webhooks/${await newEndpoint()}`,
+      body: { description: 'renamed' },
+    }),
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/partner/webhooks/{endpointId}',
+    okStatus: 204,
+    prepare: async () => ({ path: `/v1/partner/webhooks/${await newEndpoint()}` }),
+  },
+  { method: 'GET', path: '/v1/partner/webhook-deliveries', okStatus: 200 },
+  {
+    method: 'GET',
+    path: '/v1/partner/webhook-deliveries/{deliveryId}',
+    okStatus: 200,
+    prepare: async () => ({ path: `/v1/partner/webhook-deliveries/${await newDelivery()}` }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/partner/webhook-deliveries/{deliveryId}/redeliver',
+    okStatus: 201,
+    prepare: async () => ({
+      path: `/v1/partner/webhook-deliveries/${await newDelivery()}/redeliver`,
+    }),
+  },
   {
     method: 'POST',
     path: '/v1/partner/refunds',
@@ -212,6 +257,44 @@ beforeAll(async () => {
 afterAll(async () => {
   await hub.close();
 });
+
+/** Alice's webhook endpoints deleted, so that a new one stays within her limit. */
+async function clearEndpoints(): Promise<void> {
+  const db = hub.services.db;
+  const now = hub.services.clock.now();
+  for (const e of await listWebhookEndpoints(db, alice.partner.id))
+    await deleteWebhookEndpoint(db, { partnerId: alice.partner.id, endpointId: e.id, now });
+}
+
+/** A fresh webhook endpoint of alice's; its id. */
+async function newEndpoint(): Promise<string> {
+  await clearEndpoints();
+  const endpoint = await createWebhookEndpoint(hub.services.db, hub.config, {
+    partnerId: alice.partner.id,
+    endpoint: { url: 'https://hooks.example.com/hub', eventTypes: ['hold.expired'] },
+    now: hub.services.clock.now(),
+  });
+  return endpoint.id;
+}
+
+/** A delivery of an event about alice to a fresh endpoint of hers; its id. */
+async function newDelivery(): Promise<string> {
+  const endpointId = await newEndpoint();
+  const now = hub.services.clock.now();
+  await recordEvent(hub.services.db, {
+    type: 'hold.expired',
+    occurredAt: now,
+    audience: [alice.partner.id],
+    data: { holdId: newId() },
+  });
+  await fanOutEvents(hub.services.db, hub.config, now);
+  const [delivery] = await listWebhookDeliveries(hub.services.db, {
+    partnerId: alice.partner.id,
+    endpointId,
+    limit: 1,
+  });
+  return delivery?.id ?? '';
+}
 
 /** A fresh benefit of alice's without a usage limit, published through the API; its id. */
 async function publishedBenefit(): Promise<string> {
