@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import {
   AppError,
-  type Config,
   type Db,
   eventTypeNames,
   newId,
@@ -73,16 +72,15 @@ const columns = [
   'updated_at',
 ] as const;
 
+/** What the endpoints need of the configuration: whether private addresses are allowed. */
+type UrlPolicy = { webhooks: { allowPrivate: boolean } };
+
 /**
  * An endpoint's URL: https, or plain http where the operator allows private addresses (a
  * demo or test hub on loopback). No credentials in it (they would be logged and shown), no
  * fragment. Where the URL's host resolves is checked on every delivery (webhook-sender.ts).
  */
-export function checkEndpointUrl(
-  text: string,
-  config: Pick<Config, 'webhooks'>,
-  field = 'url',
-): string {
+export function checkEndpointUrl(text: string, config: UrlPolicy, field = 'url'): string {
   const refuse = (reason: string) =>
     new AppError('validation_failed', 'The webhook URL is not acceptable.', {
       fields: [{ field, reason }],
@@ -106,7 +104,7 @@ function uniqueTypes(types: string[]): string[] {
 
 export async function createWebhookEndpoint(
   db: Db,
-  config: Pick<Config, 'webhooks'>,
+  config: UrlPolicy,
   input: { partnerId: string; endpoint: WebhookEndpointInput; now: Date },
 ): Promise<WebhookEndpoint> {
   const url = checkEndpointUrl(input.endpoint.url, config);
@@ -162,7 +160,7 @@ export async function listWebhookEndpoints(db: Db, partnerId: string): Promise<W
 
 export async function updateWebhookEndpoint(
   db: Db,
-  config: Pick<Config, 'webhooks'>,
+  config: UrlPolicy,
   input: { partnerId: string; endpointId: string; patch: WebhookEndpointPatch; now: Date },
 ): Promise<WebhookEndpoint> {
   const { patch } = input;

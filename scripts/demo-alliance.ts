@@ -8,6 +8,7 @@ import { newId, type Services } from '../platform/index.ts';
 import { seedDemoCounter } from './demo-counter.ts';
 import { docsPartnerId, seedDocsKey } from './demo-keys.ts';
 import { seedDemoMembership } from './demo-members.ts';
+import { seedDemoWebhooks } from './demo-webhooks.ts';
 
 type DemoPartner = { id?: string; code: string; name: string; brand: string; stores: string[] };
 /** Jade Tea has the id of docs/signing.md's example (on a hub seeded after that was fixed). */
@@ -86,6 +87,11 @@ export async function seedDemoAlliance(
     }
   });
   await seedDocsKey(db, (await partnerByCode(db, 'jade-tea')).id);
+  const codes = demoPartners.map((p) => p.code);
+  await seedDemoWebhooks(
+    db,
+    await db.selectFrom('partners').select(['id', 'code']).where('code', 'in', codes).execute(),
+  );
   await seedDemoMembership(db, domains.ledger);
   await seedDemoCounter(services, domains);
   const [partners, members] = await Promise.all([

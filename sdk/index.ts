@@ -1,4 +1,5 @@
 export { createPartnerClient, newIdempotencyKey, type PartnerClient } from './client.ts';
+export { createJwksCache, type JwksCache, kidOf } from './jwks.ts';
 export { type HubReceipt, verifyHubReceipt } from './receipts.ts';
 export {
   type PartnerSigningKey,
