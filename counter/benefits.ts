@@ -1,6 +1,6 @@
 import { recordBenefitUse } from '../members/index.ts';
 import type { CounterDeps } from './deps.ts';
-import { resolveMember } from './members.ts';
+import { knownRef, resolveMember } from './members.ts';
 import { type Outcome, once, type TillRequestKey } from './once.ts';
 import { checkFields, type MemberRef } from './validation.ts';
 
@@ -20,12 +20,13 @@ export type BenefitUseAnswer = {
 export async function useBenefitAtCounter(
   deps: CounterDeps,
   partnerId: string,
-  input: { member: MemberRef; benefitId: string; useKey: string },
+  input: { member: MemberRef; benefitId: string; useKey: string; savedMinor?: number },
   key?: TillRequestKey,
 ): Promise<Outcome<BenefitUseAnswer>> {
   checkFields([['useKey', input.useKey, 'text', 200]]);
+  const ref = await knownRef(deps, partnerId, input.member);
   return once(deps, 'benefit-use', key, async (tx) => {
-    const member = await resolveMember(tx, partnerId, input.member);
+    const member = await resolveMember(tx, partnerId, ref);
     const result = await recordBenefitUse(
       deps.services,
       {
@@ -33,6 +34,7 @@ export async function useBenefitAtCounter(
         benefitId: input.benefitId,
         usedAtPartnerId: partnerId,
         idempotencyKey: input.useKey,
+        valueMinor: input.savedMinor ?? null,
       },
       { tx },
     );

@@ -6,13 +6,18 @@ import {
 } from '../ledger/index.ts';
 import {
   addPurchaseGrowth,
+  cachedEarnBenefits,
   cachedMembershipSettings,
   cachedTiers,
+  type EarnBenefit,
   type EarningMember,
+  earnBenefitsAt,
+  earnBenefitUses,
   lockMembersForEarning,
   membersByCustomerIds,
   membersVisibleTo,
   type PurchaseGrowth,
+  recordEarnBenefitUses,
   type Upgrade,
   writeEarnings,
 } from '../members/index.ts';
@@ -31,6 +36,7 @@ import {
 } from '../partners/index.ts';
 import { AppError, type Db, killPoint, newId } from '../platform/index.ts';
 import type { CounterDeps } from './deps.ts';
+import { knownRef } from './members.ts';
 import { answered, type Outcome, type TillRequestKey } from './once.ts';
 import { scorePurchase } from './scoring.ts';
 import {
@@ -52,6 +58,8 @@ export type PurchaseAnswer = {
   rule: string;
   multipliers: Multiplier[];
   capped: boolean;
+  /** The member's benefits that changed what this purchase earned (absent: none did). */
+  benefits?: AppliedBenefit[];
   /** The member's tier after this purchase. */
   tier: string;
   /** Set when this purchase lifted the member's tier (at once, to the tier reached). */
@@ -59,6 +67,14 @@ export type PurchaseAnswer = {
 };
 
 export type PurchaseOutcome = Outcome<PurchaseAnswer>;
+
+export type AppliedBenefit = {
+  benefitId: string;
+  code: string;
+  title: string;
+  kind: 'earn_multiplier';
+  multiplier: string;
+};
 
 /** A purchase on its way into a batch: checked, its store and rules found beforehand. */
 type EarnItem = {
@@ -68,19 +84,28 @@ type EarnItem = {
   rules: CounterRules;
   /** Digest of the purchase's facts: the same order with other facts is refused. */
   purchaseHash: string;
+  /** The member whose code was scanned at the till (their consent to be seen here). */
+  presentedMemberId?: string;
   /** A single purchase's own Idempotency-Key; a batch request keeps its answer itself. */
   key?: TillRequestKey;
 };
 
-/** The digest of what a till said about a purchase (not what the hub computed from it). */
-export function purchaseHash(input: PurchaseInput): string {
+/**
+ * The digest of what a till said about a purchase (not what the hub computed from it). A
+ * scanned member code counts as the member it named: a retry shows a fresh code.
+ */
+export function purchaseHash(input: PurchaseInput, presentedMemberId?: string): string {
+  const { member } = input;
   const facts = {
     orderId: input.orderId,
     storeCode: input.storeCode,
     amountMinor: input.amountMinor,
     lines: input.lines ?? [],
     purchasedAt: input.purchasedAt.toISOString(),
-    member: 'customerId' in input.member ? { customerId: input.member.customerId } : input.member,
+    member:
+      'customerId' in member
+        ? { customerId: member.customerId }
+        : { memberId: 'memberId' in member ? member.memberId : presentedMemberId },
   };
   return factsDigest(facts);
 }
@@ -115,16 +140,19 @@ export function createEarning(deps: CounterDeps): Earning {
   ): Promise<EarnItem> => {
     checkPurchase(purchase, deps.services.clock.now());
     const { db } = deps.services;
-    const [store, rules] = await Promise.all([
+    const [store, rules, ref] = await Promise.all([
       getPartnerStore(db, partnerId, { code: purchase.storeCode }),
       getCounterRules(db, partnerId),
+      knownRef(deps, partnerId, purchase.member),
     ]);
+    const presentedMemberId = 'presented' in ref ? ref.memberId : undefined;
     return {
       partnerId,
       purchase,
       storeId: store.id,
       rules,
-      purchaseHash: purchaseHash(purchase),
+      purchaseHash: purchaseHash(purchase, presentedMemberId),
+      presentedMemberId,
       key,
     };
   };
@@ -161,7 +189,11 @@ async function writeEarnBatch(
   shard: number,
 ): Promise<Settled<PurchaseOutcome>[]> {
   const { db, clock, config } = deps.services;
-  const [settings, tiers] = await Promise.all([cachedMembershipSettings(db), cachedTiers(db)]);
+  const [settings, tiers, catalog] = await Promise.all([
+    cachedMembershipSettings(db),
+    cachedTiers(db),
+    cachedEarnBenefits(db),
+  ]);
   // Statements that do not depend on each other are sent together (postgres.js pipelines them
   // on the transaction's connection): a batch costs a few round trips, not one per statement.
   const decisions = await db.transaction().execute(async (tx) => {
@@ -185,8 +217,10 @@ async function writeEarnBatch(
       ),
     ]);
     const memberIdOf = (i: EarnItem) => {
+      if (i.presentedMemberId !== undefined) return i.presentedMemberId;
       if ('customerId' in i.purchase.member)
         return byCustomer.get(`${i.partnerId} ${i.purchase.member.customerId}`);
+      if (!('memberId' in i.purchase.member)) return undefined;
       const { memberId } = i.purchase.member;
       // A member the partner may not see is answered as one that does not exist.
       return visible.has(`${i.partnerId} ${memberId}`) ? memberId : undefined;
@@ -208,7 +242,29 @@ async function writeEarnBatch(
         items.map((i) => ({ partnerId: i.partnerId, orderId: i.purchase.orderId })),
       ),
     ]);
-    const plan = decide(items, { memberIdOf, members, kept, booked, tiers, now });
+    const benefitsOf = (i: EarnItem, m: EarningMember) =>
+      earnBenefitsAt(catalog, { partnerId: i.partnerId, tierCode: m.tierCode, paid: m.paid, now });
+    const used = await earnBenefitUses(
+      tx,
+      items.flatMap((i) => {
+        const memberId = memberIdOf(i);
+        const member = memberId === undefined ? undefined : members.get(memberId);
+        return member
+          ? benefitsOf(i, member).map((benefit) => ({ benefit, memberId: member.id }))
+          : [];
+      }),
+      now,
+    );
+    const plan = decide(items, {
+      memberIdOf,
+      members,
+      kept,
+      booked,
+      tiers,
+      now,
+      benefitsOf,
+      used,
+    });
     await write(deps, tx, items, plan, shard, now, settings);
     killPoint(config, 'earn:before-commit');
     return plan.decisions;
@@ -223,6 +279,13 @@ type Plan = {
   growths: PurchaseGrowth[];
   upgrades: Upgrade[];
   purchases: NewPurchase[];
+  benefitUses: Array<{
+    id: string;
+    benefit: EarnBenefit;
+    memberId: string;
+    partnerId: string;
+    key: string;
+  }>;
 };
 
 /** Every purchase of the batch in order, as if they came one after another. */
@@ -235,9 +298,20 @@ function decide(
     booked: Map<string, { request_hash: string | null; answer: string | null; member_id: string }>;
     tiers: Awaited<ReturnType<typeof cachedTiers>>;
     now: Date;
+    /** The earn multipliers the member may use at the item's partner now. */
+    benefitsOf(item: EarnItem, member: EarningMember): EarnBenefit[];
+    /** Uses this period of limited ones, keyed `${benefitId} ${memberId}`; counted on here. */
+    used: Map<string, number>;
   },
 ): Plan {
-  const plan: Plan = { decisions: [], accruals: [], growths: [], upgrades: [], purchases: [] };
+  const plan: Plan = {
+    decisions: [],
+    accruals: [],
+    growths: [],
+    upgrades: [],
+    purchases: [],
+    benefitUses: [],
+  };
   const firstWithKey = new Map<string, number>();
   const firstWithOrder = new Map<string, number>();
   items.forEach((item, index) => {
@@ -282,15 +356,49 @@ function decide(
     return fresh(item, member);
   }
 
+  /** The best earn multiplier with uses left (they do not stack), its use counted. */
+  function bestBenefit(item: EarnItem, member: EarningMember): EarnBenefit | undefined {
+    const usable = state.benefitsOf(item, member).filter((b) => {
+      const limit = b.usageLimit?.count;
+      return limit === undefined || (state.used.get(`${b.id} ${member.id}`) ?? 0) < limit;
+    });
+    const best = usable.sort((a, b) => Number(b.multiplier) - Number(a.multiplier))[0];
+    if (best?.usageLimit) {
+      const k = `${best.id} ${member.id}`;
+      state.used.set(k, (state.used.get(k) ?? 0) + 1);
+    }
+    return best;
+  }
+
   function fresh(item: EarnItem, member: EarningMember): Decision {
     const { purchase, partnerId } = item;
     const tierBefore = member.tierCode;
-    const accrual = scorePurchase(
-      item.rules.rules,
-      state.tiers,
-      { amountMinor: purchase.amountMinor, lines: purchase.lines, at: purchase.purchasedAt },
-      { tier: tierBefore, paidMember: member.paid },
-    );
+    const benefit = bestBenefit(item, member);
+    const score = (paidMember: boolean, held: EarnBenefit | undefined) =>
+      scorePurchase(
+        item.rules.rules,
+        state.tiers,
+        { amountMinor: purchase.amountMinor, lines: purchase.lines, at: purchase.purchasedAt },
+        {
+          tier: tierBefore,
+          paidMember,
+          benefit: held && { name: held.code, value: held.multiplier },
+        },
+      );
+    const accrual = score(member.paid, benefit);
+    // What the paid membership added ("saved so far"): the points without it and its benefits.
+    const paidExtraPoints = member.paid
+      ? Math.max(0, accrual.points - score(false, benefit?.paidOnly ? undefined : benefit).points)
+      : 0;
+    if (benefit) {
+      plan.benefitUses.push({
+        id: newId(),
+        benefit,
+        memberId: member.id,
+        partnerId,
+        key: `purchase:${partnerId}:${purchase.orderId}`,
+      });
+    }
     const growth: PurchaseGrowth = {
       eventId: newId(),
       memberId: member.id,
@@ -327,6 +435,19 @@ function decide(
       rule: accrual.explanation,
       multipliers: accrual.multipliers,
       capped: accrual.capped,
+      ...(benefit
+        ? {
+            benefits: [
+              {
+                benefitId: benefit.id,
+                code: benefit.code,
+                title: benefit.title,
+                kind: 'earn_multiplier' as const,
+                multiplier: benefit.multiplier,
+              },
+            ],
+          }
+        : {}),
       tier: member.tierCode,
       tierChange: upgrade ? { from: tierBefore, to: upgrade.to.code } : null,
     };
@@ -337,6 +458,7 @@ function decide(
       storeId: item.storeId,
       amountMinor: purchase.amountMinor,
       points: accrual.points,
+      paidExtraPoints,
       entryId: answer.entryId,
       purchasedAt: purchase.purchasedAt,
       requestHash: item.purchaseHash,
@@ -397,6 +519,7 @@ async function write(
     writeEarnings(tx, plan.growths, plan.upgrades, now, settings),
     insertPurchases(tx, plan.purchases),
     keepAnswers(tx, answers, now),
+    recordEarnBenefitUses(tx, plan.benefitUses, now),
   ]);
   const raced =
     claimed.size !== plan.accruals.length ||

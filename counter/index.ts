@@ -16,9 +16,16 @@ import {
   voidRedemption,
 } from './redeem.ts';
 import { type RefundAnswer, refundPurchase, refundRedemption } from './refund.ts';
+import { type PaidSavings, paidSavings } from './savings.ts';
 
 export type { CounterDeps } from './deps.ts';
-export { resolveMember } from './members.ts';
+export {
+  type KnownRef,
+  knownRef,
+  resolveMember,
+  type TillMemberView,
+  tillMemberView,
+} from './members.ts';
 export { scorePurchase, withAllianceTiers } from './scoring.ts';
 export {
   type MemberRef,
@@ -32,6 +39,7 @@ export type {
   BenefitUseAnswer,
   CaptureAnswer,
   Outcome,
+  PaidSavings,
   PurchaseAnswer,
   PurchaseOutcome,
   RedemptionAnswer,
@@ -65,6 +73,7 @@ export function createCounter(deps: CounterDeps) {
     refundPurchase: bind(refundPurchase),
     refundRedemption: bind(refundRedemption),
     useBenefit: bind(useBenefitAtCounter),
+    paidSavings: bind(paidSavings),
     close: earning.close,
   };
 }

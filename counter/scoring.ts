@@ -25,7 +25,7 @@ export function scorePurchase(
   rules: PartnerRules,
   tiers: TierView[],
   purchase: Purchase & { at: Date },
-  member: { tier: string | null; paidMember: boolean },
+  member: { tier: string | null; paidMember: boolean; benefit?: { name: string; value: string } },
 ): Accrual {
   return computeAccrual(withAllianceTiers(rules.earn, tiers), purchase, member, {
     instant: purchase.at,

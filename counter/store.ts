@@ -53,6 +53,8 @@ export type NewPurchase = {
   storeId: string;
   amountMinor: number;
   points: number;
+  /** Points the paid membership added ("saved so far"). */
+  paidExtraPoints: number;
   entryId: string | null;
   purchasedAt: Date;
   requestHash: string;
@@ -64,12 +66,13 @@ export async function insertPurchases(db: Db, rows: NewPurchase[]): Promise<numb
   if (rows.length === 0) return 0;
   const { rows: inserted } = await sql<{ order_id: string }>`
     INSERT INTO counter_purchases (partner_id, order_id, member_id, store_id, amount_minor, points,
-      entry_id, purchased_at, request_hash, answer)
+      entry_id, purchased_at, request_hash, answer, paid_extra_points)
     SELECT * FROM unnest(${rows.map((r) => r.partnerId)}::uuid[], ${rows.map((r) => r.orderId)}::text[],
       ${rows.map((r) => r.memberId)}::uuid[], ${rows.map((r) => r.storeId)}::uuid[],
       ${rows.map((r) => r.amountMinor)}::int8[], ${rows.map((r) => r.points)}::int8[],
       ${rows.map((r) => r.entryId)}::uuid[], ${rows.map((r) => r.purchasedAt.toISOString())}::timestamptz[],
-      ${rows.map((r) => r.requestHash)}::text[], ${rows.map((r) => r.answer)}::text[])
+      ${rows.map((r) => r.requestHash)}::text[], ${rows.map((r) => r.answer)}::text[],
+      ${rows.map((r) => r.paidExtraPoints)}::int8[])
     ON CONFLICT (partner_id, order_id) DO NOTHING
     RETURNING order_id`.execute(db);
   return inserted.length;

@@ -21,7 +21,12 @@ export const amountMinorMax = 1_000_000_000_000;
 export const pointsMax = 1_000_000_000;
 export const linesMax = 200;
 
-export type MemberRef = { memberId: string } | { customerId: string };
+/**
+ * How a till names a member: its own customer id, the alliance member id, or the member code
+ * the member shows in their app (their live pay code, scanned: it identifies them, and the
+ * member showing it is their consent to be seen by this partner; it is not used up).
+ */
+export type MemberRef = { memberId: string } | { customerId: string } | { memberCode: string };
 
 export type PurchaseInput = {
   orderId: string;
@@ -65,7 +70,13 @@ class Checks {
 
 export function checkMemberRef(checks: Checks, ref: MemberRef): void {
   if ('customerId' in ref) checks.text('member.customerId', ref.customerId, 100);
-  else if (typeof ref.memberId !== 'string' || !isUuid(ref.memberId))
+  else if ('memberCode' in ref) {
+    if (typeof ref.memberCode !== 'string' || !/^[0-9]{18}$/.test(ref.memberCode))
+      checks.problems.push({
+        field: 'member.memberCode',
+        reason: 'the 18 digits of a member code',
+      });
+  } else if (typeof ref.memberId !== 'string' || !isUuid(ref.memberId))
     checks.problems.push({ field: 'member.memberId', reason: 'a member id (uuid)' });
 }
 

@@ -2,7 +2,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { requestId } from 'hono/request-id';
 import { type Counter, createCounter } from '../counter/index.ts';
 import { createLedger, type ExtraPostings, type Ledger } from '../ledger/index.ts';
-import type { SignInCodeSender } from '../members/index.ts';
+import type { PaymentProvider, SignInCodeSender } from '../members/index.ts';
 import { AppError, type Services } from '../platform/index.ts';
 import { clearingPostings, defaultSettlementSettings } from '../settlement/index.ts';
 import { adminRoutes } from './admin/index.ts';
@@ -13,6 +13,7 @@ import { financeRoutes } from './finance/index.ts';
 import { healthRoutes } from './health.ts';
 import { memberRoutes } from './member/index.ts';
 import { partnerRoutes } from './partner/index.ts';
+import { paymentRoutes } from './payments.ts';
 import { fieldsFromZod, onError, problemResponse } from './problem.ts';
 import { wellKnownRoutes } from './well-known.ts';
 
@@ -23,6 +24,8 @@ export type AppDomains = {
   counter?: Counter;
   /** How sign-in codes reach members (an SMS/email gateway); see memberRoutes. */
   signInSender?: SignInCodeSender;
+  /** How members pay for the paid membership (domains.ts); without one, buying answers 503. */
+  paymentProvider?: PaymentProvider | null;
 };
 
 /**
@@ -51,6 +54,7 @@ export function createApp(services: Services, domains: AppDomains = {}): OpenAPI
     c.set('services', services);
     c.set('ledger', ledger);
     c.set('counter', counter);
+    c.set('paymentProvider', domains.paymentProvider ?? null);
     c.set('logger', services.logger.child({ requestId: c.get('requestId') }));
     await next();
   });
@@ -67,6 +71,7 @@ export function createApp(services: Services, domains: AppDomains = {}): OpenAPI
   app.route('/v1/admin', adminRoutes());
   app.route('/v1/partner', partnerRoutes());
   app.route('/v1/finance', financeRoutes());
+  app.route('/', paymentRoutes());
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'staffToken', {
     type: 'http',

@@ -1,5 +1,6 @@
 import type { Counter } from '../counter/index.ts';
 import type { Ledger } from '../ledger/index.ts';
+import type { PaymentProvider } from '../members/index.ts';
 import type { VerifyingPartner } from '../partners/index.ts';
 import type { Logger, Services, Staff } from '../platform/index.ts';
 
@@ -12,6 +13,8 @@ export type HubEnv = {
     ledger: Ledger;
     /** The till's use cases (earn, redeem, refund, benefit use) of this process. */
     counter: Counter;
+    /** How members pay for the paid membership; null when none is configured. */
+    paymentProvider: PaymentProvider | null;
   };
 };
 

@@ -34,6 +34,7 @@ export type { LotTake } from './lots.ts';
 export type {
   ActivityLine,
   ActivityPage,
+  ExpiringPoints,
   MemberPoints,
   StatementLine,
   StatementPage,

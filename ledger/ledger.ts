@@ -18,7 +18,13 @@ import {
   type GroupCommitWriter,
 } from './group-commit.ts';
 import { capture, expireHolds, voidHold } from './holds.ts';
-import { accountStatement, balanceAsOf, memberActivity, memberPoints } from './queries.ts';
+import {
+  accountStatement,
+  balanceAsOf,
+  memberActivity,
+  memberPoints,
+  memberPointsExpiring,
+} from './queries.ts';
 import type { LedgerDeps } from './requests.ts';
 import { reverse } from './reversal.ts';
 import { hold, redeem } from './spending.ts';
@@ -88,6 +94,9 @@ export function createLedger(
     memberPoints: (memberId: string) => memberPoints(ctx.db, memberId),
     memberActivity: (memberId: string, page: Parameters<typeof memberActivity>[2]) =>
       memberActivity(ctx.db, memberId, page),
+    /** A member's points expiring in a range, per date (see memberPointsExpiring). */
+    memberPointsExpiring: (memberId: string, range: Parameters<typeof memberPointsExpiring>[2]) =>
+      memberPointsExpiring(ctx.db, memberId, range),
     balanceAsOf: (accountId: string, at: Date) => balanceAsOf(ctx.db, accountId, at),
     accountStatement: (accountId: string, range: Parameters<typeof accountStatement>[2]) =>
       accountStatement(ctx.db, accountId, range),

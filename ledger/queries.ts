@@ -166,3 +166,30 @@ export async function memberActivity(
   const last = rows[limit - 1];
   return { lines, nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null };
 }
+
+/** Points of one expiry date (a calendar date in the time zone asked for). */
+export type ExpiringPoints = { date: string; points: number };
+
+/**
+ * A member's points that expire in (from, until], per calendar date in `timeZone`, earliest
+ * first: what each lot still holds, less what open holds have reserved (expiry takes only
+ * that; a voided hold's points rejoin their lot and are counted again).
+ */
+export async function memberPointsExpiring(
+  db: Db,
+  memberId: string,
+  range: { from: Date; until: Date; timeZone: string },
+): Promise<ExpiringPoints[]> {
+  const k = memberPointsKey(memberId);
+  const { rows } = await sql<{ date: string; points: number }>`
+    SELECT to_char(l.expires_at AT TIME ZONE ${range.timeZone}, 'YYYY-MM-DD') AS date,
+      sum(l.remaining - l.held)::int8 AS points
+    FROM ledger_accounts a
+    JOIN ledger_lots l ON l.account_id = a.id
+    WHERE a.owner_type = ${k.ownerType} AND a.owner_id = ${k.ownerId}::uuid AND a.kind = ${k.kind} AND a.asset = ${k.asset}
+      AND l.remaining > 0 AND l.remaining > l.held
+      AND l.expires_at > ${range.from.toISOString()}::timestamptz
+      AND l.expires_at <= ${range.until.toISOString()}::timestamptz
+    GROUP BY 1 ORDER BY 1`.execute(db);
+  return rows.map((r) => ({ date: r.date, points: Number(r.points) }));
+}

@@ -8,6 +8,7 @@ import {
   newId,
   type UsagePeriod,
 } from '../platform/index.ts';
+import { forgetEarnBenefits } from './earn-benefits.ts';
 import { lockActiveMember, type MemberDeps } from './members.ts';
 
 /**
@@ -147,6 +148,7 @@ export async function publishBenefit(
     .returning('id')
     .executeTakeFirst();
   if (!inserted) throw new AppError('conflict', `A benefit with code ${input.code} exists.`);
+  forgetEarnBenefits(deps.db);
   const [view] = await benefitViews(deps.db, [id]);
   if (!view) throw new Error('benefit vanished after insert');
   return view;
@@ -167,6 +169,7 @@ export async function withdrawBenefit(
       : query.where('partner_id', '=', input.partnerId);
   const result = await query.executeTakeFirst();
   if (result.numUpdatedRows === 0n) throw new AppError('not_found', 'No such benefit.');
+  forgetEarnBenefits(deps.db);
 }
 
 /** The catalog of one publisher (a partner sees only its own). */
@@ -219,7 +222,8 @@ function toView(b: Benefit, partnerCode: string | null, brand: string | null): B
   };
 }
 
-const allianceTimeZone = sql<string>`coalesce((SELECT time_zone FROM alliance WHERE id = 1), 'Asia/Shanghai')`;
+/** The alliance's time zone, as SQL: periods and dates members see are cut in it. */
+export const allianceTimeZone = sql<string>`coalesce((SELECT time_zone FROM alliance WHERE id = 1), 'Asia/Shanghai')`;
 
 export type AvailableBenefit = BenefitView & {
   /** Uses left in the current period; null when the benefit has no limit. */
@@ -229,24 +233,34 @@ export type AvailableBenefit = BenefitView & {
 };
 
 /**
- * Every benefit available to the member now, across all brands and the hub: active, in its
- * window, for the member's tier and paid status, from an active partner, with uses left.
- * One query; the eligibility rules are the same SQL as recordBenefitUse's.
+ * Every benefit the member may use now, across all brands and the hub: active, in its window,
+ * for the member's tier and paid status, from an active partner, with uses left.
  */
 export async function availableBenefits(
   deps: MemberDeps,
   memberId: string,
 ): Promise<AvailableBenefit[]> {
+  const benefits = await memberBenefits(deps, memberId);
+  return benefits.filter((b) => b.usesLeft === null || b.usesLeft > 0);
+}
+
+/**
+ * Every benefit offered to the member now, as the member's own view lists them: those used up
+ * for the period too, with 0 uses left and the end of the period, when they renew. One query;
+ * the eligibility rules are the same SQL as recordBenefitUse's.
+ */
+export async function memberBenefits(
+  deps: MemberDeps,
+  memberId: string,
+): Promise<AvailableBenefit[]> {
   const now = deps.clock.now();
   const rows = await eligibleBenefits(deps.db, memberId, now).execute();
-  return rows
-    .filter((r) => r.usage_limit === null || r.used < r.usage_limit)
-    .map((r) => ({
-      ...toView(r, r.partner_code, r.partner_brand),
-      usesLeft: r.usage_limit === null ? null : r.usage_limit - r.used,
-      usedThisPeriod: r.used,
-      periodEndsAt: r.period_end,
-    }));
+  return rows.map((r) => ({
+    ...toView(r, r.partner_code, r.partner_brand),
+    usesLeft: r.usage_limit === null ? null : Math.max(0, r.usage_limit - r.used),
+    usedThisPeriod: r.used,
+    periodEndsAt: r.period_end,
+  }));
 }
 
 function eligibleBenefits(db: Db, memberId: string, now: Date) {
@@ -281,6 +295,28 @@ function eligibleBenefits(db: Db, memberId: string, now: Date) {
     .orderBy('b.created_at');
 }
 
+/** What a use saves when the benefit says it (a coupon's amount, shipping's cap); else unknown. */
+function benefitValueMinor(benefit: Benefit): number | null {
+  const p = benefit.params;
+  if (benefit.kind === 'coupon' && typeof p.amountOffMinor === 'number') return p.amountOffMinor;
+  if (benefit.kind === 'free_shipping' && typeof p.maxShippingMinor === 'number')
+    return p.maxShippingMinor;
+  return null;
+}
+
+/**
+ * Every benefit offered to the member at one partner now (that partner's and the hub's), with
+ * uses left: 0 for one used up this period, with when it renews.
+ */
+export async function availableBenefitsAt(
+  deps: MemberDeps,
+  memberId: string,
+  partnerId: string,
+): Promise<AvailableBenefit[]> {
+  const all = await memberBenefits(deps, memberId);
+  return all.filter((b) => !('partnerId' in b.publisher) || b.publisher.partnerId === partnerId);
+}
+
 export type BenefitUseResult = {
   useId: string;
   /** This idempotency key had recorded the use before; nothing was counted again. */
@@ -300,6 +336,8 @@ export async function recordBenefitUse(
     benefitId: string;
     usedAtPartnerId: string | null;
     idempotencyKey: string;
+    /** What the use saved the member, in minor units, when the till knows it. */
+    valueMinor?: number | null;
   },
   options: { tx?: Db } = {},
 ): Promise<BenefitUseResult> {
@@ -365,10 +403,30 @@ export async function recordBenefitUse(
         period_start: periodStart.rows[0]?.start ?? now,
         idempotency_key: input.idempotencyKey,
         used_at: now,
+        value_minor: input.valueMinor ?? benefitValueMinor(benefit),
       })
       .execute();
     return { useId: id, duplicate: false, usesLeft: usesLeft(eligible.used + 1) };
   };
   // In a caller's transaction the use commits with what the caller records beside it.
   return options.tx ? run(options.tx) : deps.db.transaction().execute(run);
+}
+
+/** The paid-only benefits on offer now across the alliance: what the paid offer includes. */
+export async function paidBenefitsCatalog(deps: MemberDeps): Promise<BenefitView[]> {
+  const now = deps.clock.now();
+  const rows = await deps.db
+    .selectFrom('benefits as b')
+    .leftJoin('partners as p', 'p.id', 'b.partner_id')
+    .select('b.id')
+    .where('b.paid_only', '=', true)
+    .where('b.status', '=', 'active')
+    .where('b.valid_from', '<=', now)
+    .where((eb) => eb.or([eb('b.valid_until', 'is', null), eb('b.valid_until', '>', now)]))
+    .where((eb) => eb.or([eb('b.partner_id', 'is', null), eb('p.status', '=', 'active')]))
+    .execute();
+  return benefitViews(
+    deps.db,
+    rows.map((r) => r.id),
+  );
 }

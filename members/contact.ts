@@ -60,3 +60,12 @@ export function maskContact(contact: string): string {
   }
   return `${contact.slice(0, 4)}****${contact.slice(-4)}`;
 }
+
+/**
+ * A brand's customer id as the member's own view shows it: the last four characters (at most
+ * half of it), enough to tell two cards apart; the rest could be a card number that pays.
+ */
+export function maskCustomerId(customerId: string): string {
+  const shown = Math.min(4, Math.floor(customerId.length / 2));
+  return `${'*'.repeat(customerId.length - shown)}${customerId.slice(customerId.length - shown)}`;
+}

@@ -3,16 +3,26 @@
 export {
   type AvailableBenefit,
   availableBenefits,
+  availableBenefitsAt,
   type BenefitUseResult,
   type BenefitView,
   benefitKinds,
+  memberBenefits,
   type PublishBenefitInput,
+  paidBenefitsCatalog,
   publishBenefit,
   publisherBenefits,
   recordBenefitUse,
   withdrawBenefit,
 } from './benefits.ts';
 export { normaliseEmail, normalisePhone } from './contact.ts';
+export {
+  cachedEarnBenefits,
+  type EarnBenefit,
+  earnBenefitsAt,
+  earnBenefitUses,
+  recordEarnBenefitUses,
+} from './earn-benefits.ts';
 export {
   addPurchaseGrowth,
   type EarningMember,
@@ -49,7 +59,9 @@ export {
   cancelPaidMembership,
   expirePaidMemberships,
   isPaidMember,
+  type PaidMembershipValue,
   type PaidStatusView,
+  paidMembershipValue,
   paidStatus,
   type RecordMembershipFee,
   renewalChargeLeadMs,
@@ -96,6 +108,13 @@ export {
   updatePaidPlan,
 } from './plans.ts';
 export {
+  chargeRenewals,
+  type MemberMessageView,
+  memberMessages,
+  remindRenewals,
+} from './renewals.ts';
+export {
+  type ComputedSegmentRun,
   computeSegments,
   latestSegmentRun,
   memberSegments,
@@ -103,7 +122,23 @@ export {
   type SegmentMember,
   type SegmentRun,
   segmentNames,
+  segmentRunReuseMs,
+  segmentsVisibleToPartner,
 } from './segments.ts';
+export {
+  type BrandLink,
+  brandLinks,
+  type ClosedMembership,
+  type ClosingPreview,
+  closeOwnMembership,
+  closingConfirmationTtlSeconds,
+  type EndedLink,
+  expiringSoonDays,
+  type PointsExpiringSoon,
+  pointsExpiringSoon,
+  previewClosing,
+  unlinkBrand,
+} from './self-service.ts';
 export { cachedMembershipSettings, type MembershipSettings } from './settings.ts';
 export {
   issueMemberSession,
@@ -124,6 +159,7 @@ export {
   cachedTiers,
   type GrowthEventInput,
   type GrowthEventResult,
+  type GrowthEventsPage,
   type GrowthEventView,
   type GrowthRules,
   growthEvents,

@@ -32,8 +32,14 @@ export function membershipFeeRecorder(ledger: Ledger): RecordMembershipFee {
   };
 }
 
-/** Closing a membership under the 'forfeit' policy ends every remaining point as breakage. */
-export function pointsForfeiter(ledger: Ledger): ForfeitPoints {
+/**
+ * Closing a membership under the 'forfeit' policy ends every remaining point as breakage;
+ * `forfeited` hears how many (0 for a retry the ledger had answered before).
+ */
+export function pointsForfeiter(
+  ledger: Ledger,
+  forfeited: (points: number) => void = () => {},
+): ForfeitPoints {
   return async ({ tx, memberId, policy, idempotencyKey }) => {
     if (policy === 'pay_out') {
       throw new AppError(
@@ -41,6 +47,12 @@ export function pointsForfeiter(ledger: Ledger): ForfeitPoints {
         'Paying points out on closing is not offered yet; the alliance policy must be forfeit.',
       );
     }
-    await ledger.forfeitAll({ memberId, idempotencyKey, reason: 'membership closed', tx });
+    const out = await ledger.forfeitAll({
+      memberId,
+      idempotencyKey,
+      reason: 'membership closed',
+      tx,
+    });
+    forfeited(out.replayed ? 0 : out.points);
   };
 }

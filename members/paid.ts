@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import {
   AppError,
   type Db,
@@ -432,4 +433,44 @@ async function upsertMembership(
     .values({ member_id: m.memberId, ...state })
     .onConflict((oc) => oc.column('member_id').doUpdateSet(state))
     .execute();
+}
+
+export type PaidMembershipValue = {
+  /** Uses of paid-only benefits since `since`, and what they saved when known. */
+  benefitUses: number;
+  benefitValueMinor: number;
+  /** Fees paid for terms that started since `since`. */
+  feesPaidMinor: number;
+};
+
+/** What the paid membership gave and cost the member since a moment (their membership's start). */
+export async function paidMembershipValue(
+  db: Db,
+  memberId: string,
+  since: Date,
+): Promise<PaidMembershipValue> {
+  const [benefits, fees] = await Promise.all([
+    db
+      .selectFrom('benefit_uses as u')
+      .innerJoin('benefits as b', 'b.id', 'u.benefit_id')
+      .select([
+        sql<number>`count(*)::int8`.as('uses'),
+        sql<number>`coalesce(sum(u.value_minor), 0)::int8`.as('value'),
+      ])
+      .where('u.member_id', '=', memberId)
+      .where('b.paid_only', '=', true)
+      .where('u.used_at', '>=', since)
+      .executeTakeFirstOrThrow(),
+    db
+      .selectFrom('paid_membership_terms')
+      .select(sql<number>`coalesce(sum(fee_minor), 0)::int8`.as('fees'))
+      .where('member_id', '=', memberId)
+      .where('starts_at', '>=', since)
+      .executeTakeFirstOrThrow(),
+  ]);
+  return {
+    benefitUses: Number(benefits.uses),
+    benefitValueMinor: Number(benefits.value),
+    feesPaidMinor: Number(fees.fees),
+  };
 }

@@ -57,8 +57,12 @@ export type PaymentNotice = {
 export type PaymentProvider = {
   readonly name: string;
   charge(request: PaymentRequest): Promise<PaymentOutcome>;
-  /** A notification's raw body and headers, verified; null when it is not the provider's. */
-  verifyNotice(body: string, headers: Record<string, string | undefined>): PaymentNotice | null;
+  /** A notification's raw body and headers, verified at `now`; null when not the provider's. */
+  verifyNotice(
+    body: string,
+    headers: Record<string, string | undefined>,
+    now: Date,
+  ): PaymentNotice | null;
 };
 
 /** What paying for the membership needs: the provider, and how a fee reaches the ledger. */
@@ -75,7 +79,7 @@ export function demoPaymentProvider(noticeSecret = 'demo-payment-notices'): Paym
   return {
     name: 'demo',
     charge: async (request) => ({ status: 'confirmed', providerRef: `demo_${request.paymentId}` }),
-    verifyNotice: (body, headers) => verifyHmacNotice(noticeSecret, body, headers),
+    verifyNotice: (body, headers, now) => verifyHmacNotice(noticeSecret, body, headers, now),
   };
 }
 
@@ -91,7 +95,7 @@ export function verifyHmacNotice(
   secret: string,
   body: string,
   headers: Record<string, string | undefined>,
-  now: Date = new Date(),
+  now: Date,
 ): PaymentNotice | null {
   const header = headers['payment-signature'] ?? '';
   const parts = Object.fromEntries(
@@ -111,7 +115,7 @@ export function verifyHmacNotice(
 }
 
 /** The header value that signs a notice body (for providers' adapters, tests and the demo). */
-export function signHmacNotice(secret: string, body: string, now: Date = new Date()): string {
+export function signHmacNotice(secret: string, body: string, now: Date): string {
   const t = Math.floor(now.getTime() / 1000);
   return `t=${t},v1=${createHmac('sha256', secret).update(`${t}.${body}`).digest('hex')}`;
 }
@@ -368,7 +372,7 @@ export async function receivePaymentNotice(
   body: string,
   headers: Record<string, string | undefined>,
 ): Promise<PaymentView> {
-  const notice = deps.paymentProvider.verifyNotice(body, headers);
+  const notice = deps.paymentProvider.verifyNotice(body, headers, deps.clock.now());
   if (!notice) throw new AppError('signature_invalid', 'The notice is not signed by the provider.');
   const payment = await deps.db
     .selectFrom('membership_payments')

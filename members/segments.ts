@@ -1,7 +1,13 @@
 import { sql } from 'kysely';
-import { type Db, newId, type SegmentName } from '../platform/index.ts';
+import {
+  type AuditActor,
+  type Db,
+  newId,
+  recordAudit,
+  type SegmentName,
+} from '../platform/index.ts';
 import type { MemberDeps } from './members.ts';
-import { addDays, addMonths, loadMembershipSettings } from './settings.ts';
+import { addDays, addMonths, loadMembershipSettings, type MembershipSettings } from './settings.ts';
 
 /**
  * Segments the operator and partners ask for, computed by a job into member_segments:
@@ -17,66 +23,100 @@ export const segmentNames: SegmentName[] = ['new', 'active', 'dormant', 'super_u
 
 export type SegmentRun = { runId: string; computedAt: Date; counts: Record<SegmentName, number> };
 
-export async function computeSegments(deps: MemberDeps): Promise<SegmentRun> {
+/** A run asked for this soon after the last one is answered with it (a double click, a retry). */
+export const segmentRunReuseMs = 60_000;
+
+export type ComputedSegmentRun = SegmentRun & {
+  /** The latest run was recent enough (reuseRecentRun) and is answered again. */
+  reused: boolean;
+};
+
+/**
+ * Computes the segments: daily (the job), when the demo is seeded, and when an operator asks
+ * (requestedBy: written to the audit log with the run). With reuseRecentRun, a run computed
+ * within segmentRunReuseMs is answered instead of computing another, so that asking twice,
+ * or twice at once, computes once.
+ */
+export async function computeSegments(
+  deps: MemberDeps,
+  options: { reuseRecentRun?: boolean; requestedBy?: AuditActor } = {},
+): Promise<ComputedSegmentRun> {
   const settings = await loadMembershipSettings(deps.db);
-  const now = deps.clock.now();
+  return deps.db.transaction().execute(async (tx) => {
+    // One run at a time; a second one waits and then replaces the first (or reuses it).
+    await sql`SELECT pg_advisory_xact_lock(hashtext('member_segments'))`.execute(tx);
+    const now = deps.clock.now();
+    const latest = await latestSegmentRun(tx);
+    if (
+      options.reuseRecentRun &&
+      latest &&
+      latest.computedAt.getTime() > now.getTime() - segmentRunReuseMs
+    ) {
+      return { ...latest, reused: true };
+    }
+    const run = await writeSegments(tx, settings, now);
+    if (options.requestedBy) {
+      await recordAudit(tx, {
+        actor: options.requestedBy,
+        action: 'segments.compute',
+        subject: run.runId,
+        before: latest ? { runId: latest.runId, counts: latest.counts } : null,
+        after: { runId: run.runId, counts: run.counts },
+        at: now,
+      });
+    }
+    return { ...run, reused: false };
+  });
+}
+
+async function writeSegments(tx: Db, settings: MembershipSettings, now: Date): Promise<SegmentRun> {
   const newSince = addDays(now, -settings.newMemberDays);
   const activeSince = addDays(now, -settings.dormantAfterDays);
   const spendSince = addMonths(now, -12);
   const runId = newId();
-  return deps.db.transaction().execute(async (tx) => {
-    // One run at a time; a second one waits and then replaces the first.
-    await sql`SELECT pg_advisory_xact_lock(hashtext('member_segments'))`.execute(tx);
-    await tx
-      .insertInto('segment_runs')
-      .values({ id: runId, computed_at: now, counts: {} })
-      .execute();
-    await tx.deleteFrom('member_segments').execute();
-    await sql`
-      WITH stats AS (
-        SELECT m.id, m.created_at,
-          max(g.occurred_at) AS last_activity,
-          coalesce(sum(g.amount) FILTER (
-            WHERE g.kind IN ('purchase', 'refund') AND g.occurred_at > ${spendSince}::timestamptz
-          ), 0)::int8 AS spend
-        FROM members m
-        LEFT JOIN growth_events g ON g.member_id = m.id AND g.occurred_at <= ${now}::timestamptz
-        WHERE m.status = 'active' AND m.created_at <= ${now}::timestamptz
-        GROUP BY m.id
-      ),
-      ranked AS (
-        SELECT stats.*,
-          row_number() OVER (ORDER BY spend DESC, id) AS spend_rank,
-          count(*) OVER () AS population
-        FROM stats
-      )
-      INSERT INTO member_segments (member_id, segment, run_id, last_activity_at, spend_12m_minor)
-      SELECT id,
-        CASE
-          WHEN created_at > ${newSince}::timestamptz THEN 'new'
-          WHEN last_activity > ${activeSince}::timestamptz THEN 'active'
-          ELSE 'dormant'
-        END,
-        ${runId}::uuid, last_activity, spend
-      FROM ranked
-      UNION ALL
-      SELECT id, 'super_user', ${runId}::uuid, last_activity, spend
-      FROM ranked
-      WHERE spend > 0 AND spend_rank <= ceil(population * ${settings.superUserPercent}::numeric / 100)
-    `.execute(tx);
-    const rows = await tx
-      .selectFrom('member_segments')
-      .select(['segment', sql<number>`count(*)::int8`.as('n')])
-      .groupBy('segment')
-      .execute();
-    const counts = Object.fromEntries(segmentNames.map((s) => [s, 0])) as Record<
-      SegmentName,
-      number
-    >;
-    for (const row of rows) counts[row.segment] = row.n;
-    await tx.updateTable('segment_runs').set({ counts }).where('id', '=', runId).execute();
-    return { runId, computedAt: now, counts };
-  });
+  await tx.insertInto('segment_runs').values({ id: runId, computed_at: now, counts: {} }).execute();
+  await tx.deleteFrom('member_segments').execute();
+  await sql`
+    WITH stats AS (
+      SELECT m.id, m.created_at,
+        max(g.occurred_at) AS last_activity,
+        coalesce(sum(g.amount) FILTER (
+          WHERE g.kind IN ('purchase', 'refund') AND g.occurred_at > ${spendSince}::timestamptz
+        ), 0)::int8 AS spend
+      FROM members m
+      LEFT JOIN growth_events g ON g.member_id = m.id AND g.occurred_at <= ${now}::timestamptz
+      WHERE m.status = 'active' AND m.created_at <= ${now}::timestamptz
+      GROUP BY m.id
+    ),
+    ranked AS (
+      SELECT stats.*,
+        row_number() OVER (ORDER BY spend DESC, id) AS spend_rank,
+        count(*) OVER () AS population
+      FROM stats
+    )
+    INSERT INTO member_segments (member_id, segment, run_id, last_activity_at, spend_12m_minor)
+    SELECT id,
+      CASE
+        WHEN created_at > ${newSince}::timestamptz THEN 'new'
+        WHEN last_activity > ${activeSince}::timestamptz THEN 'active'
+        ELSE 'dormant'
+      END,
+      ${runId}::uuid, last_activity, spend
+    FROM ranked
+    UNION ALL
+    SELECT id, 'super_user', ${runId}::uuid, last_activity, spend
+    FROM ranked
+    WHERE spend > 0 AND spend_rank <= ceil(population * ${settings.superUserPercent}::numeric / 100)
+  `.execute(tx);
+  const rows = await tx
+    .selectFrom('member_segments')
+    .select(['segment', sql<number>`count(*)::int8`.as('n')])
+    .groupBy('segment')
+    .execute();
+  const counts = Object.fromEntries(segmentNames.map((s) => [s, 0])) as Record<SegmentName, number>;
+  for (const row of rows) counts[row.segment] = row.n;
+  await tx.updateTable('segment_runs').set({ counts }).where('id', '=', runId).execute();
+  return { runId, computedAt: now, counts };
 }
 
 export type SegmentMember = {
@@ -133,4 +173,27 @@ export async function memberSegments(db: Db, memberId: string): Promise<SegmentN
     .where('member_id', '=', memberId)
     .execute();
   return rows.map((r) => r.segment).sort();
+}
+
+/**
+ * The segments a partner may be told for a member (the till's member lookup shows them): the
+ * latest run's, only if the member allows partner sharing (consent_partner_sharing) and the
+ * membership is open. null when the member does not share: the partner is told nothing, not
+ * even that the member has no segment. An empty list: shared, but in no segment (before the
+ * first run, or a member the run did not see).
+ */
+export async function segmentsVisibleToPartner(
+  db: Db,
+  memberId: string,
+): Promise<SegmentName[] | null> {
+  const rows = await db
+    .selectFrom('members as m')
+    .leftJoin('member_segments as s', 's.member_id', 'm.id')
+    .select('s.segment')
+    .where('m.id', '=', memberId)
+    .where('m.status', '=', 'active')
+    .where('m.consent_partner_sharing', '=', true)
+    .execute();
+  if (rows.length === 0) return null;
+  return rows.flatMap((r) => (r.segment === null ? [] : [r.segment])).sort();
 }

@@ -221,7 +221,7 @@ async function sendNewCode(
       attempts: 0,
       expiresAtMs: expiresAt.getTime(),
     })
-    .pexpire(key, signInCodeTtlMs)
+    .pexpire(key, signInCodeTtlMs + signInCodeKeptAfterExpiryMs)
     .exec();
   await sender.send({
     channel: contact.channel,
@@ -233,27 +233,38 @@ async function sendNewCode(
   return { sentTo: maskContact(contact.value), channel: contact.channel, expiresAt };
 }
 
-// Checks one guess atomically: expired codes and exhausted ones are deleted, a right guess
-// deletes the code (usable once), a wrong one counts. Returns {outcome, attemptsLeft}.
+/**
+ * How long a code's record outlives the code: a used, expired or exhausted code is answered
+ * with what happened to it (code_used, code_expired, too_many_attempts) for this long, and
+ * only then as never sent. One small hash per contact, bounded by the request limits.
+ */
+export const signInCodeKeptAfterExpiryMs = 60 * 60_000;
+
+// Checks one guess atomically. A right code is marked used (when ARGV[5] is '1') and kept, so
+// that it is refused as used until it expires; a right code not used (a newcomer who did not
+// ask to enrol) stays as it was, tries and all. A wrong one counts. Expired, used and
+// exhausted codes are told apart from codes never sent. Returns {outcome, attemptsLeft}.
 const checkCodeScript = `
-local stored = redis.call('HMGET', KEYS[1], 'hash', 'salt', 'attempts', 'expiresAtMs')
-if not stored[1] then return {'missing', 0} end
-if tonumber(stored[4]) <= tonumber(ARGV[1]) then
-  redis.call('DEL', KEYS[1])
-  return {'expired', 0}
-end
-if stored[2] ~= ARGV[3] then return {'missing', 0} end
-local attempts = redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+local stored = redis.call('HMGET', KEYS[1], 'hash', 'salt', 'attempts', 'expiresAtMs', 'used')
+if not stored[1] then return {'not_sent', 0} end
+if tonumber(stored[4]) <= tonumber(ARGV[1]) then return {'expired', 0} end
+if stored[5] == '1' then return {'used', 0} end
+if tonumber(stored[3]) >= tonumber(ARGV[4]) then return {'locked', 0} end
+if stored[2] ~= ARGV[3] then return {'replaced', 0} end
 if stored[1] == ARGV[2] then
-  redis.call('DEL', KEYS[1])
+  if ARGV[5] == '1' then redis.call('HSET', KEYS[1], 'used', '1') end
   return {'ok', 0}
 end
-local left = tonumber(ARGV[4]) - attempts
-if left <= 0 then
-  redis.call('DEL', KEYS[1])
-  return {'locked', 0}
-end
+local left = tonumber(ARGV[4]) - redis.call('HINCRBY', KEYS[1], 'attempts', 1)
+if left <= 0 then return {'locked', 0} end
 return {'wrong', left}
+`;
+
+// Gives a used code back (the sign-in it was used for failed after the check), unless a new
+// code has replaced it meanwhile.
+const releaseCodeScript = `
+if redis.call('HGET', KEYS[1], 'salt') == ARGV[1] then redis.call('HDEL', KEYS[1], 'used') end
+return 0
 `;
 
 export type SignInResult = {
@@ -282,53 +293,84 @@ export async function verifySignInCode(
       fields: [{ field: 'code', reason: 'six digits' }],
     });
   }
+  // Who the contact belongs to decides whether a right code is used up: a newcomer who did not
+  // ask to enrol keeps it, to enrol with it next. What the answer tells depends on the code
+  // first, so a wrong code says nothing about membership.
+  const member = await memberByContact(deps.db, contact.channel, contact.value);
+  const use = member !== undefined || input.enrol !== undefined;
   // The address's attempt is taken before the code is looked at, so a refused request leaves
   // the code and its tries untouched; a right code gives the attempt back.
-  await limitAttempt(
+  const checked = await limitAttempt(
     deps,
     [{ policy: failuresPerAddress, subject: caller.clientAddress }],
-    () => checkCode(deps, contact.value, input.code),
+    () => checkCode(deps, contact.value, input.code, use),
     {
       isFailure: (error) => isAppError(error) && error.type === 'unauthenticated',
       detail: () => 'Too many wrong sign-in codes from this address; wait before trying again.',
     },
   );
-
-  let member = await memberByContact(deps.db, contact.channel, contact.value);
-  let enrolled = false;
-  if (!member) {
-    if (!input.enrol) {
-      throw new AppError(
-        'not_found',
-        'No membership for this contact: ask for a new code and enrol.',
-      );
-    }
-    member = await enrolMember(deps, {
-      phone: contact.channel === 'sms' ? contact.value : null,
-      email: contact.channel === 'email' ? contact.value : null,
-      ...input.enrol,
-    });
-    enrolled = true;
+  if (member)
+    return { ...(await issueMemberSession(deps, member.id)), memberId: member.id, enrolled: false };
+  if (!input.enrol) {
+    throw new AppError(
+      'not_found',
+      'No membership for this contact: send the same code again with enrol to join.',
+      { extra: { reason: 'enrol_required' } },
+    );
   }
-  const session = await issueMemberSession(deps, member.id);
-  return { ...session, memberId: member.id, enrolled };
+  const joined = await enrolMember(deps, {
+    phone: contact.channel === 'sms' ? contact.value : null,
+    email: contact.channel === 'email' ? contact.value : null,
+    ...input.enrol,
+  }).catch(async (error: unknown) => {
+    // Nobody signed in with it: the code may be used again (a corrected name, say).
+    await releaseCode(deps, checked);
+    throw error;
+  });
+  const session = await issueMemberSession(deps, joined.id);
+  return { ...session, memberId: joined.id, enrolled: true };
 }
 
-/** One guess at the contact's code; throws unauthenticated unless it is right. */
-async function checkCode(deps: RedisDeps, contact: string, code: string): Promise<void> {
+type CheckedCode = { key: string; salt: string };
+
+/**
+ * One guess at the contact's code; throws unauthenticated unless it is right. A right code is
+ * marked used when `use` is true. A new code sent between reading the salt and checking is
+ * checked again against the new one (the person may have typed either).
+ */
+async function checkCode(
+  deps: RedisDeps,
+  contact: string,
+  code: string,
+  use: boolean,
+): Promise<CheckedCode> {
   const key = redisKey(deps.config, 'member', 'signin-code', contactKey(contact));
-  const salt = (await deps.redis.hget(key, 'salt')) ?? '';
-  const [outcome, left] = (await deps.redis.eval(
-    checkCodeScript,
-    1,
-    key,
-    String(deps.clock.now().getTime()),
-    hashCode(salt, code),
-    salt,
-    String(signInAttemptsMax),
-  )) as [string, number];
-  if (outcome !== 'ok') throw signInRefusal(outcome, left);
+  for (let read = 0; ; read++) {
+    const salt = (await deps.redis.hget(key, 'salt')) ?? '';
+    const [outcome, left] = (await deps.redis.eval(
+      checkCodeScript,
+      1,
+      key,
+      String(deps.clock.now().getTime()),
+      hashCode(salt, code),
+      salt,
+      String(signInAttemptsMax),
+      use ? '1' : '0',
+    )) as [string, number];
+    if (outcome === 'ok') return { key, salt };
+    if (outcome !== 'replaced' || read >= 1) throw signInRefusal(outcome, left);
+  }
 }
+
+async function releaseCode(deps: RedisDeps, checked: CheckedCode): Promise<void> {
+  await deps.redis.eval(releaseCodeScript, 1, checked.key, checked.salt);
+}
+
+const refusals: Record<string, { detail: string; reason: string }> = {
+  locked: { detail: 'Too many wrong codes: ask for a new one.', reason: 'too_many_attempts' },
+  used: { detail: 'The code has been used: ask for a new one.', reason: 'code_used' },
+  expired: { detail: 'The code has expired: ask for a new one.', reason: 'code_expired' },
+};
 
 function signInRefusal(outcome: string, attemptsLeft: number): AppError {
   if (outcome === 'wrong') {
@@ -336,18 +378,16 @@ function signInRefusal(outcome: string, attemptsLeft: number): AppError {
       extra: { reason: 'code_wrong', attemptsLeft },
     });
   }
-  if (outcome === 'locked') {
-    return new AppError('unauthenticated', 'Too many wrong codes: ask for a new one.', {
-      extra: { reason: 'too_many_attempts', attemptsLeft: 0 },
-    });
+  const known = refusals[outcome];
+  if (known) {
+    const extra =
+      outcome === 'locked' ? { reason: known.reason, attemptsLeft: 0 } : { reason: known.reason };
+    return new AppError('unauthenticated', known.detail, { extra });
   }
-  return new AppError(
-    'unauthenticated',
-    'The code has expired or was never sent: ask for a new one.',
-    {
-      extra: { reason: 'code_expired' },
-    },
-  );
+  // Never sent, or long gone; a code replaced twice while being checked reads the same.
+  return new AppError('unauthenticated', 'No code was sent to this contact lately: ask for one.', {
+    extra: { reason: 'code_not_sent' },
+  });
 }
 
 export async function issueMemberSession(

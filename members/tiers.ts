@@ -6,6 +6,7 @@ import {
   type GrowthKind,
   isAcceptableText,
   isStorableTime,
+  isUuid,
   newId,
   parseRatio,
   type Tier,
@@ -537,24 +538,39 @@ export type GrowthEventView = {
   occurredAt: Date;
 };
 
-/** A member's growth events, newest first, a page at a time (before: an occurred_at cursor). */
+export type GrowthEventsPage = { events: GrowthEventView[]; nextCursor: string | null };
+
+/**
+ * A member's growth events, newest first, a page at a time. Pages follow (occurred_at, id), so
+ * events that share a time are neither lost nor repeated; the cursor is opaque to the client
+ * (the last event's id, which the query looks up: its time is compared exactly as stored).
+ * `before` only keeps events that occurred before that time.
+ */
 export async function growthEvents(
   db: Db,
   memberId: string,
-  page: { limit?: number; before?: Date } = {},
-): Promise<GrowthEventView[]> {
+  page: { limit?: number; cursor?: string; before?: Date } = {},
+): Promise<GrowthEventsPage> {
+  const limit = Math.min(Math.max(page.limit ?? 20, 1), 100);
   let query = db
     .selectFrom('growth_events as g')
     .leftJoin('partners as p', 'p.id', 'g.partner_id')
     .select(['g.id', 'g.partner_id', 'p.brand', 'g.kind', 'g.amount', 'g.occurred_at'])
     .where('g.member_id', '=', memberId);
   if (page.before) query = query.where('g.occurred_at', '<', page.before);
+  if (page.cursor !== undefined) {
+    const lastId = decodeGrowthCursor(page.cursor);
+    query = query.where(
+      sql<boolean>`(g.occurred_at, g.id) < (SELECT l.occurred_at, l.id FROM growth_events l
+        WHERE l.id = ${lastId}::uuid AND l.member_id = ${memberId}::uuid)`,
+    );
+  }
   const rows = await query
     .orderBy('g.occurred_at', 'desc')
     .orderBy('g.id', 'desc')
-    .limit(Math.min(Math.max(page.limit ?? 20, 1), 100))
+    .limit(limit + 1)
     .execute();
-  return rows.map((r) => ({
+  const events = rows.slice(0, limit).map((r) => ({
     id: r.id,
     partnerId: r.partner_id,
     brand: r.brand,
@@ -562,4 +578,20 @@ export async function growthEvents(
     amount: r.amount,
     occurredAt: r.occurred_at,
   }));
+  const last = events.at(-1);
+  return { events, nextCursor: rows.length > limit && last ? encodeGrowthCursor(last.id) : null };
+}
+
+function encodeGrowthCursor(eventId: string): string {
+  return Buffer.from(`g:${eventId}`).toString('base64url');
+}
+
+function decodeGrowthCursor(cursor: string): string {
+  const id = /^g:(.+)$/.exec(Buffer.from(cursor, 'base64url').toString())?.[1];
+  if (id === undefined || !isUuid(id)) {
+    throw new AppError('validation_failed', 'The cursor is not valid.', {
+      fields: [{ field: 'query.cursor', reason: 'not a cursor from a previous page' }],
+    });
+  }
+  return id;
 }

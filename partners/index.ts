@@ -62,7 +62,9 @@ export {
   type CounterRules,
   getCounterRules,
   getPartnerRules,
+  type PaidMultiplier,
   type PartnerRules,
+  paidMultipliers,
   setBurnRule,
   setEarnRule,
 } from './rule-store.ts';

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { type Db, databaseCache } from '../platform/index.ts';
 import { keyCacheTtlMs } from './keys.ts';
 import {
@@ -96,4 +97,26 @@ export async function setBurnRule(
   at: Date,
 ) {
   await saveRule(db, partnerId, { burn_rule: { maxShare: rule.maxShare } }, at);
+}
+
+/** A partner whose earn rule multiplies paid members' points: what the paid offer lists. */
+export type PaidMultiplier = { partnerId: string; brand: string; multiplier: string };
+
+/** Active partners whose earn rule gives paid members more than the plain rate. */
+export async function paidMultipliers(db: Db): Promise<PaidMultiplier[]> {
+  const rows = await db
+    .selectFrom('partner_rules as r')
+    .innerJoin('partners as p', 'p.id', 'r.partner_id')
+    .select(['p.id', 'p.brand', 'r.earn_rule'])
+    .where('p.status', '=', 'active')
+    .where(sql<boolean>`r.earn_rule ->> 'paidMemberMultiplier' IS DISTINCT FROM '1'`)
+    .where(sql<boolean>`r.earn_rule ? 'paidMemberMultiplier'`)
+    .orderBy('p.brand')
+    .execute();
+  return rows.flatMap((r) => {
+    const rule = r.earn_rule ? EarnRuleSchema.parse(r.earn_rule) : defaultEarnRule;
+    return rule.paidMemberMultiplier === '1'
+      ? []
+      : [{ partnerId: r.id, brand: r.brand, multiplier: rule.paidMemberMultiplier }];
+  });
 }

@@ -67,10 +67,15 @@ export type Purchase = {
   /** Lines by category; what they do not cover earns at the base rate. */
   lines?: { category: string; amountMinor: number }[];
 };
-export type MemberContext = { tier: string | null; paidMember: boolean };
+export type MemberContext = {
+  tier: string | null;
+  paidMember: boolean;
+  /** A benefit the member holds that multiplies points here (the best one; they do not stack). */
+  benefit?: { name: string; value: string };
+};
 
 export type Multiplier = {
-  source: 'tier' | 'paid-member' | 'campaign';
+  source: 'tier' | 'paid-member' | 'benefit' | 'campaign';
   name: string;
   value: string;
 };
@@ -158,6 +163,9 @@ function multipliersFor(
       name: 'paid super-member',
       value: rule.paidMemberMultiplier,
     });
+  }
+  if (member.benefit) {
+    found.push({ source: 'benefit', name: member.benefit.name, value: member.benefit.value });
   }
   const day = localDateOf(at.instant, at.timeZone);
   const best = rule.campaigns

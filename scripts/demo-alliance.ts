@@ -8,6 +8,7 @@ import { newId, type Services } from '../platform/index.ts';
 import { seedDemoCounter } from './demo-counter.ts';
 import { docsPartnerId, seedDocsKey } from './demo-keys.ts';
 import { seedDemoMembership } from './demo-members.ts';
+import { demoDormantMembers, seedDemoSegments } from './demo-segments.ts';
 import { seedDemoWebhooks } from './demo-webhooks.ts';
 
 type DemoPartner = { id?: string; code: string; name: string; brand: string; stores: string[] };
@@ -35,11 +36,13 @@ const demoPartners: DemoPartner[] = [
   { code: 'lotus-fresh', name: 'Lotus Fresh Markets', brand: 'Lotus Fresh', stores: ['HZ-7'] },
 ];
 
+/** Joined at different times, so that the segments tell newcomers from regulars. */
 const demoMembers = [
-  { phone: '+8613800000001', displayName: 'Li Wei' },
-  { phone: '+8613800000002', displayName: 'Wang Fang' },
-  { phone: '+8613800000003', displayName: 'Zhang Min' },
-  { phone: '+8613800000004', displayName: 'Chen Jie' },
+  { phone: '+8613800000001', displayName: 'Li Wei', joinedDaysAgo: 730 },
+  { phone: '+8613800000002', displayName: 'Wang Fang', joinedDaysAgo: 400 },
+  { phone: '+8613800000003', displayName: 'Zhang Min', joinedDaysAgo: 120 },
+  { phone: '+8613800000004', displayName: 'Chen Jie', joinedDaysAgo: 3 },
+  ...demoDormantMembers,
 ];
 
 /** Inserts whatever of the demo alliance is missing; returns what the alliance now holds. */
@@ -81,7 +84,12 @@ export async function seedDemoAlliance(
     for (const m of demoMembers) {
       await tx
         .insertInto('members')
-        .values({ id: newId(), phone: m.phone, display_name: m.displayName })
+        .values({
+          id: newId(),
+          phone: m.phone,
+          display_name: m.displayName,
+          created_at: new Date(services.clock.now().getTime() - m.joinedDaysAgo * 86_400_000),
+        })
         .onConflict((oc) => oc.column('phone').doNothing())
         .execute();
     }
@@ -94,6 +102,7 @@ export async function seedDemoAlliance(
   );
   await seedDemoMembership(db, domains.ledger);
   await seedDemoCounter(services, domains);
+  await seedDemoSegments(services);
   const [partners, members] = await Promise.all([
     db.selectFrom('partners').select(db.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
     db.selectFrom('members').select(db.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),

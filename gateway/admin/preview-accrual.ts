@@ -33,7 +33,7 @@ const AccrualSchema = z
     ),
     multipliers: z.array(
       z.object({
-        source: z.enum(['tier', 'paid-member', 'campaign']),
+        source: z.enum(['tier', 'paid-member', 'benefit', 'campaign']),
         name: z.string(),
         value: z.string(),
       }),

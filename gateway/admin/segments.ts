@@ -1,10 +1,16 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { latestSegmentRun, readSegment, segmentNames } from '../../members/index.ts';
+import {
+  computeSegments,
+  latestSegmentRun,
+  readSegment,
+  segmentNames,
+  segmentRunReuseMs,
+} from '../../members/index.ts';
 import type { SegmentName } from '../../platform/index.ts';
 import type { StaffEnv } from '../context.ts';
 import { json, partnerAdminProblems, problems } from '../schemas.ts';
 
-/** Member segments as the latest run of the segments job left them. */
+/** Member segments: the latest run (daily, at seeding, or asked for here) and its members. */
 
 const security = [{ staffToken: [] }];
 const SegmentEnum = z.enum(segmentNames as [SegmentName, ...SegmentName[]]);
@@ -16,7 +22,7 @@ export const countsRoute = createRoute({
   tags: ['admin'],
   summary: 'How many members each segment holds, as of the latest run',
   description:
-    'new, active, dormant (by last activity) and super_user (top spenders over 12 months). latestRun is null until the segments job has run once.',
+    'new, active, dormant (by last activity) and super_user (top spenders over 12 months). latestRun is null until segments were computed once (daily at 02:30, when the demo is seeded, or by POST /v1/admin/segments/runs).',
   security,
   responses: {
     200: json(
@@ -30,6 +36,28 @@ export const countsRoute = createRoute({
           .nullable(),
       }),
       'The latest run',
+    ),
+    401: problems[401],
+    403: problems[403],
+  },
+});
+
+export const runRoute = createRoute({
+  method: 'post',
+  path: '/segments/runs',
+  tags: ['admin'],
+  summary: 'Compute the segments now, and answer the run',
+  description: `A run computed in the last ${segmentRunReuseMs / 1000} seconds is answered again instead (reused: true), so asking twice, or twice at once, computes once. Each computed run is written to the audit log with who asked.`,
+  security,
+  responses: {
+    200: json(
+      z.object({
+        runId: z.uuid(),
+        computedAt: z.string(),
+        counts: z.record(SegmentEnum, z.number().int()),
+        reused: z.boolean(),
+      }),
+      'The run',
     ),
     401: problems[401],
     403: problems[403],
@@ -77,6 +105,16 @@ export function register(app: OpenAPIHono<StaffEnv>): void {
       ? { runId: run.runId, computedAt: run.computedAt.toISOString(), counts: run.counts }
       : null;
     return c.json({ latestRun }, 200);
+  });
+  app.openapi(runRoute, async (c) => {
+    const staff = c.get('staff');
+    const run = await computeSegments(c.get('services'), {
+      reuseRecentRun: true,
+      requestedBy: { kind: 'staff', id: staff.id },
+    });
+    if (!run.reused)
+      c.get('logger').info({ runId: run.runId, by: staff.name }, 'segments computed');
+    return c.json({ ...run, computedAt: run.computedAt.toISOString() }, 200);
   });
   app.openapi(readRoute, async (c) => {
     const { segment } = c.req.valid('param');

@@ -1,5 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { availableBenefits } from '../../members/index.ts';
+import { memberBenefits } from '../../members/index.ts';
 import { problem } from '../schemas.ts';
 import type { MemberEnv } from './context.ts';
 import { BenefitSchema, benefitJson } from './schemas.ts';
@@ -8,7 +8,9 @@ export const getBenefitsRoute = createRoute({
   method: 'get',
   path: '/v1/me/benefits',
   tags: ['member'],
-  summary: 'Every benefit available to the member now, across all brands, with uses left',
+  summary: 'Every benefit offered to the member now, across all brands, with uses left',
+  description:
+    'A benefit used up for its period stays listed with `usesLeft` 0; `periodEndsAt` says when its uses renew. Using it before then is refused.',
   security: [{ memberSession: [] }],
   responses: {
     200: {
@@ -21,7 +23,7 @@ export const getBenefitsRoute = createRoute({
 
 export function registerBenefits(app: OpenAPIHono<MemberEnv>): void {
   app.openapi(getBenefitsRoute, async (c) => {
-    const list = await availableBenefits(c.get('services'), c.get('memberId'));
+    const list = await memberBenefits(c.get('services'), c.get('memberId'));
     return c.json({ benefits: list.map(benefitJson) }, 200);
   });
 }

@@ -8,6 +8,7 @@ import { registerMe } from './me.ts';
 import { registerDevOutbox } from './outbox.ts';
 import { registerPaid } from './paid.ts';
 import { registerPayCodes } from './pay-codes.ts';
+import { registerSelfService } from './self-service.ts';
 import { registerSignIn } from './sign-in.ts';
 
 export { memberSession } from './auth.ts';
@@ -42,6 +43,7 @@ export function memberRoutes(options: MemberRoutesOptions): OpenAPIHono<MemberEn
   registerPaid(app);
   registerBenefits(app);
   registerPayCodes(app);
+  registerSelfService(app);
   // Outside demo mode the route does not exist: 404 like any unknown path, absent from the document.
   if (demo) registerDevOutbox(app);
   return app;

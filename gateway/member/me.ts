@@ -3,6 +3,7 @@ import {
   findMemberById,
   growthEvents,
   paidStatus,
+  pointsExpiringSoon,
   tierHistory,
   tierProgress,
   updateProfile,
@@ -23,7 +24,25 @@ import {
 const security = [{ memberSession: [] }];
 
 const PointsSchema = z
-  .object({ balance: z.number().int(), held: z.number().int(), available: z.number().int() })
+  .object({
+    balance: z.number().int(),
+    held: z.number().int(),
+    available: z.number().int(),
+    expiringSoon: z
+      .object({
+        withinDays: z.number().int(),
+        points: z.number().int(),
+        byDate: z.array(
+          z.object({
+            date: z
+              .string()
+              .openapi({ example: '2026-12-24', description: 'in the alliance’s time zone' }),
+            points: z.number().int(),
+          }),
+        ),
+      })
+      .openapi({ description: 'points that expire in the next withinDays days unless spent' }),
+  })
   .openapi('MemberPoints');
 
 export const getActivityRoute = createRoute({
@@ -158,14 +177,22 @@ export const getGrowthRoute = createRoute({
   path: '/v1/me/growth',
   tags: ['member'],
   summary: 'Growth value and the events that made it, newest first (paged)',
+  description:
+    'Page with `cursor`: pass the previous page’s `nextCursor` until it is null. Events that share a time are each listed once. `before` keeps only events that occurred before that time (it is no cursor: events at the same instant as the last one seen would be skipped).',
   security,
   request: {
     query: z.object({
       limit: z.coerce.number().int().min(1).max(100).default(20),
+      cursor: z
+        .string()
+        .min(1)
+        .max(100)
+        .optional()
+        .openapi({ description: 'nextCursor of the previous page' }),
       before: z.iso
         .datetime()
         .optional()
-        .openapi({ description: 'occurredAt of the last event seen' }),
+        .openapi({ description: 'only events that occurred before this time' }),
     }),
   },
   responses: {
@@ -185,7 +212,10 @@ export const getGrowthRoute = createRoute({
                 occurredAt: z.string(),
               }),
             ),
-            nextBefore: z.string().nullable(),
+            nextCursor: z
+              .string()
+              .nullable()
+              .openapi({ description: 'pass as cursor for the next page; null: the last page' }),
           }),
         },
       },
@@ -214,15 +244,16 @@ export function registerMe(app: OpenAPIHono<MemberEnv>): void {
     const memberId = c.get('memberId');
     const profile = await findMemberById(services.db, memberId);
     if (!profile) throw new AppError('not_found', 'No such member.');
-    const [progress, paid, points] = await Promise.all([
+    const [progress, paid, points, expiringSoon] = await Promise.all([
       tierProgress(services, memberId),
       paidStatus(services, memberId),
       c.get('ledger').memberPoints(memberId),
+      pointsExpiringSoon(services, c.get('ledger'), memberId),
     ]);
     return c.json(
       {
         profile: profileJson(profile),
-        points,
+        points: { ...points, expiringSoon },
         tier: progressJson(progress),
         paidMembership: paidJson(paid),
       },
@@ -251,18 +282,21 @@ export function registerMe(app: OpenAPIHono<MemberEnv>): void {
   app.openapi(getGrowthRoute, async (c) => {
     const services = c.get('services');
     const memberId = c.get('memberId');
-    const { limit, before } = c.req.valid('query');
-    const [progress, events] = await Promise.all([
+    const { limit, cursor, before } = c.req.valid('query');
+    const [progress, page] = await Promise.all([
       tierProgress(services, memberId),
-      growthEvents(services.db, memberId, { limit, before: before ? new Date(before) : undefined }),
+      growthEvents(services.db, memberId, {
+        limit,
+        cursor,
+        before: before ? new Date(before) : undefined,
+      }),
     ]);
-    const last = events.at(-1);
     return c.json(
       {
         growthValue: progress.growthValue,
         windowMonths: progress.windowMonths,
-        events: events.map((e) => ({ ...e, occurredAt: e.occurredAt.toISOString() })),
-        nextBefore: events.length === limit && last ? last.occurredAt.toISOString() : null,
+        events: page.events.map((e) => ({ ...e, occurredAt: e.occurredAt.toISOString() })),
+        nextCursor: page.nextCursor,
       },
       200,
     );

@@ -3,6 +3,7 @@ import type {
   AvailableBenefit,
   MemberProfile,
   PaidStatusView,
+  PaymentView,
   TierProgress,
   TierView,
 } from '../../members/index.ts';
@@ -99,6 +100,29 @@ export const PaidStatusSchema = z
     paidThrough: isoOrNull,
     cancelledAt: isoOrNull,
     trialUsed: z.boolean(),
+    autoRenew: z.boolean().openapi({
+      description: 'renews by itself (a trial: converts into a paid term at its end)',
+    }),
+    nextCharge: z
+      .object({ at: iso, amountMinor: z.int(), currency: z.string() })
+      .nullable()
+      .openapi({ description: 'the automatic charge to come, at the fee for your tier now' }),
+    savedSoFar: z
+      .object({
+        since: iso,
+        extraPoints: z.int(),
+        extraPointsValueMinor: z.int(),
+        benefitUses: z.int(),
+        benefitValueMinor: z.int(),
+        savedMinor: z.int(),
+        feesPaidMinor: z.int(),
+      })
+      .nullable()
+      .optional()
+      .openapi({
+        description:
+          'since the membership began: points the paid membership added (valued at the point value) plus paid-only benefits used, against the fees paid',
+      }),
   })
   .openapi('PaidMembershipStatus');
 
@@ -108,8 +132,93 @@ export function paidJson(s: PaidStatusView): z.infer<typeof PaidStatusSchema> {
     since: isoOf(s.since),
     paidThrough: isoOf(s.paidThrough),
     cancelledAt: isoOf(s.cancelledAt),
+    nextCharge: s.nextCharge ? { ...s.nextCharge, at: s.nextCharge.at.toISOString() } : null,
   };
 }
+
+export const PaymentSchema = z
+  .object({
+    id: z.uuid(),
+    purpose: z.enum(['subscribe', 'renew', 'auto_renew', 'trial_conversion']),
+    planCode: z.string(),
+    amountMinor: z.int(),
+    currency: z.string(),
+    status: z.enum(['pending', 'confirmed', 'failed']),
+    failureReason: z.string().nullable(),
+    provider: z.string(),
+    payUrl: z.string().nullable(),
+    createdAt: iso,
+    settledAt: isoOrNull,
+    term: z.object({ id: z.uuid(), startsAt: iso, endsAt: iso }).nullable(),
+  })
+  .openapi('MembershipPayment');
+
+export function paymentJson(p: PaymentView): z.infer<typeof PaymentSchema> {
+  return {
+    ...p,
+    createdAt: p.createdAt.toISOString(),
+    settledAt: isoOf(p.settledAt),
+    term: p.term
+      ? {
+          id: p.term.id,
+          startsAt: p.term.startsAt.toISOString(),
+          endsAt: p.term.endsAt.toISOString(),
+        }
+      : null,
+  };
+}
+
+export const PaidPurchaseSchema = z
+  .object({
+    replayed: z.boolean().openapi({ description: 'this Idempotency-Key had paid before' }),
+    payment: PaymentSchema,
+    membership: PaidStatusSchema,
+  })
+  .openapi('PaidPurchase');
+
+export const OfferSchema = z
+  .object({
+    tier: z.object({ code: z.string(), name: z.string() }),
+    membership: PaidStatusSchema,
+    trial: z.object({ available: z.boolean(), used: z.boolean() }),
+    plans: z.array(
+      z.object({
+        code: z.string(),
+        name: z.string(),
+        description: z.string(),
+        currency: z.string(),
+        termMonths: z.int(),
+        feeMinor: z.int().openapi({ description: 'what you pay, at your tier' }),
+        standardFeeMinor: z.int(),
+        tierFeesMinor: z.record(z.string(), z.int()),
+      }),
+    ),
+    includes: z.object({
+      benefits: z.array(
+        z.object({
+          id: z.uuid(),
+          brand: z.string().nullable(),
+          title: z.string(),
+          kind: z.string(),
+          description: z.string(),
+        }),
+      ),
+      earnMultipliers: z.array(
+        z.object({ partnerId: z.uuid(), brand: z.string(), multiplier: z.string() }),
+      ),
+    }),
+  })
+  .openapi('PaidOffer');
+
+export const MemberMessageSchema = z
+  .object({
+    id: z.uuid(),
+    kind: z.enum(['renewal_reminder', 'renewed', 'renewal_failed', 'trial_converted']),
+    subject: z.string(),
+    body: z.string(),
+    createdAt: iso,
+  })
+  .openapi('MemberMessage');
 
 export const BenefitSchema = z
   .object({

@@ -39,7 +39,7 @@ export const createSessionRoute = createRoute({
   tags: ['member'],
   summary: 'Exchange a sign-in code for a member session',
   description:
-    'A contact that belongs to no member enrols when `enrol` is given. The session is a JWT signed by the hub (audience "member"), valid 15 minutes.',
+    'A contact that belongs to no member enrols when `enrol` is given; without it the answer is 404 with reason `enrol_required`, and the same code stays good for the retry with `enrol`. A refused code answers 401 with a `reason`: `code_wrong` (with `attemptsLeft`), `too_many_attempts`, `code_used` (a code signs in once), `code_expired` (older than five minutes), or `code_not_sent` (no code was asked for this contact lately). The session is a JWT signed by the hub (audience "member"), valid 15 minutes.',
   request: {
     body: {
       content: {
@@ -79,8 +79,12 @@ export const createSessionRoute = createRoute({
       description: 'Signed in',
     },
     400: problem('The request is not valid'),
-    401: problem('The code is wrong, expired or exhausted'),
-    404: problem('No membership for this contact (ask again with enrol)'),
+    401: problem(
+      'The code is wrong, used, expired, exhausted or was never sent (see reason in the description)',
+    ),
+    404: problem(
+      'No membership for this contact (reason enrol_required): send the same code with enrol',
+    ),
     429: problem('Too many wrong codes from this address; see Retry-After'),
   },
 });

@@ -41,12 +41,24 @@ const AccrualSchema = z
     rule: z.string().openapi({ description: 'The rule that gave the points, in words' }),
     multipliers: z.array(
       z.object({
-        source: z.enum(['tier', 'paid-member', 'campaign']),
+        source: z.enum(['tier', 'paid-member', 'benefit', 'campaign']),
         name: z.string(),
         value: z.string(),
       }),
     ),
     capped: z.boolean(),
+    benefits: z
+      .array(
+        z.object({
+          benefitId: z.uuid(),
+          code: z.string(),
+          title: z.string(),
+          kind: z.literal('earn_multiplier'),
+          multiplier: z.string(),
+        }),
+      )
+      .optional()
+      .openapi({ description: "The member's benefits that changed what this purchase earned" }),
     tier: z.string().openapi({ description: "The member's tier after this purchase" }),
     tierChange: z
       .object({ from: z.string(), to: z.string() })
@@ -65,7 +77,7 @@ const route = createRoute({
   tags: ['partner: earn'],
   summary: 'Award points for a purchase',
   description:
-    'Points by your earn rule, the member tier and paid membership, rounded down. One accrual per order id, ever: a retry of the same purchase, under any Idempotency-Key, gets the first answer; the same order id with other details is refused (order_reused). purchasedAt may be at most 5 minutes ahead of the hub and at most 30 days ago.',
+    'Points by your earn rule, the member tier, paid membership and the best earn-multiplier benefit the member holds here (named in `benefits`), rounded down. The member may be named by your customer id, the alliance member id, or the member code scanned from their app (`memberCode`: identifies them without using the code up). One accrual per order id, ever: a retry of the same purchase, under any Idempotency-Key, gets the first answer; the same order id with other details is refused (order_reused). purchasedAt may be at most 5 minutes ahead of the hub and at most 30 days ago.',
   security: [{ partnerSignature: [] }],
   request: {
     headers: IdempotencyHeader,

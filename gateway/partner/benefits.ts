@@ -67,6 +67,10 @@ const UseSchema = z
       description:
         'Your id for this use: a retry with the same useId counts once whatever its Idempotency-Key. Without it, the Idempotency-Key identifies the use.',
     }),
+    savedMinor: z.int().min(0).max(1_000_000_000_000).optional().openapi({
+      description:
+        'What the use saved the member (e.g. the discount given), in minor units: it counts in their "saved so far". Coupons and free shipping default to their own amounts.',
+    }),
   })
   .strict()
   .openapi('BenefitUse');
@@ -133,6 +137,7 @@ export function register(app: OpenAPIHono<PartnerEnv>): void {
         member: body.member,
         benefitId: body.benefitId,
         useKey: useKey(partnerId, body.useId, header),
+        savedMinor: body.savedMinor,
       },
       tillKey(c),
     );

@@ -17,9 +17,11 @@ export const MemberRefSchema = z
   .union([
     z.object({ customerId: z.string().min(1).max(100) }).strict(),
     z.object({ memberId: z.uuid() }).strict(),
+    z.object({ memberCode: z.string().min(1).max(32) }).strict(),
   ])
   .openapi('MemberRef', {
-    description: 'Your own customer id (linked to the member) or the alliance member id',
+    description:
+      'Your own customer id (linked to the member), the alliance member id, or the member code shown in the member’s app (the 18-digit pay code, scanned: it names the member without being used up)',
   });
 
 export const IdempotencyHeader = z.object({ 'idempotency-key': z.string().min(1).max(255) });

@@ -243,17 +243,38 @@ describe('redemptions', () => {
     points,
   });
 
-  it('refused for too few points leaves the pay code valid for the member', async () => {
-    const m = member(2);
-    const available = (await aliceTill.ledger.memberPoints(m.memberId)).available;
-    const code = (await issuePayCode(hub.services, m.memberId)).code;
-    const tooMany = await post('/v1/partner/redemptions', await redemption(2, available + 1, code));
-    expect(tooMany.res.status).toBe(422);
-    expect(tooMany.body.type).toBe('/docs/problems#insufficient_points');
-    const ok = await post('/v1/partner/redemptions', await redemption(2, 100, code));
-    expect(ok.res.status).toBe(200);
-    expect((await aliceTill.ledger.memberPoints(m.memberId)).available).toBe(available - 100);
-  });
+  // Either refusal, at either step: the till may correct the order and present the same code.
+  it.each([
+    ['too few points', 'authorise'],
+    ['too few points', 'redeem'],
+    ['more than half the order', 'authorise'],
+    ['more than half the order', 'redeem'],
+  ] as const)(
+    'refused for %s (%s) leaves the pay code valid for the member',
+    async (refusal, step) => {
+      const m = member(2);
+      const available = (await aliceTill.ledger.memberPoints(m.memberId)).available;
+      const code = (await issuePayCode(hub.services, m.memberId)).code;
+      const path =
+        step === 'authorise' ? '/v1/partner/redemptions/authorise' : '/v1/partner/redemptions';
+      const refused = await post(
+        path,
+        refusal === 'too few points'
+          ? await redemption(2, available + 1, code)
+          : { ...(await redemption(2, 100, code)), orderAmountMinor: 199 },
+      );
+      expect(refused.res.status).toBe(422);
+      expect(refused.body.type).toBe(
+        refusal === 'too few points'
+          ? '/docs/problems#insufficient_points'
+          : '/docs/problems#business_rule',
+      );
+      expect((await aliceTill.ledger.memberPoints(m.memberId)).available).toBe(available);
+      const ok = await post(path, await redemption(2, 100, code));
+      expect(ok.res.status).toBe(200);
+      expect((await aliceTill.ledger.memberPoints(m.memberId)).available).toBe(available - 100);
+    },
+  );
 
   it('an over-capture is refused without making the hold uncapturable', async () => {
     const auth = await post('/v1/partner/redemptions/authorise', await redemption(3, 10));

@@ -5,6 +5,7 @@ import { verifyLedger } from '../../ledger/index.ts';
 import { findMemberByPhone, issueMemberSession } from '../../members/index.ts';
 import { seedDemoAlliance } from '../../scripts/demo-alliance.ts';
 import { createTestHub, type TestHub } from '../support/hub.ts';
+import { staffClient, staffToken } from '../support/partners.ts';
 
 let hub: TestHub;
 beforeAll(async () => {
@@ -89,5 +90,25 @@ describe('the demo alliance’s points', () => {
       .execute();
     expect(fees).toHaveLength(1);
     expect(await verifyLedger(hub.services.db)).toEqual([]);
+  });
+});
+
+describe('the demo alliance’s segments', () => {
+  it('are computed when it is seeded: newcomers, regulars, a dormant member and a super user', async () => {
+    const app = createApp(hub.services);
+    const call = staffClient(app, await staffToken(hub, 'admin'));
+    const latest = (await (await call('GET', '/v1/admin/segments')).json()) as {
+      latestRun: { counts: Record<string, number> } | null;
+    };
+    expect(latest.latestRun?.counts).toEqual({ new: 1, active: 3, dormant: 1, super_user: 1 });
+    const membersOf = async (segment: string) => {
+      const res = await call('GET', `/v1/admin/segments/${segment}`);
+      const page = (await res.json()) as { members: { memberId: string }[] };
+      return page.members.map((m) => m.memberId);
+    };
+    const idOf = async (phone: string) => (await findMemberByPhone(hub.services.db, phone))?.id;
+    expect(await membersOf('new')).toEqual([await idOf('+8613800000004')]);
+    expect(await membersOf('dormant')).toEqual([await idOf('+8613800000005')]);
+    expect(await membersOf('super_user')).toEqual([await idOf('+8613800000001')]);
   });
 });

@@ -91,7 +91,7 @@ describe('member API: happy path', () => {
     expect(growth).toMatchObject({
       growthValue: 60000,
       events: [{ kind: 'purchase', amount: 60000, brand: 'tea' }],
-      nextBefore: null,
+      nextCursor: null,
     });
 
     const patched = await app.request('/v1/me', {

@@ -125,11 +125,14 @@ describe("a partner looking a member up respects the member's sharing consent", 
     });
     const byPhone = await findAt(jade, `phone=${encodeURIComponent(member.phone ?? '')}`);
     expect(byPhone.status).toBe(200);
-    expect(await byPhone.json()).toEqual({
+    expect(await byPhone.json()).toMatchObject({
       memberId: member.id,
       tier: 'ordinary',
       status: 'active',
       customerId: null,
+      paid: { paid: false, status: 'none' },
+      points: { available: 0, held: 0 },
+      segments: [],
     });
     expect((await findAt(jade, `memberId=${member.id}`)).status).toBe(200);
   });

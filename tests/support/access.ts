@@ -50,6 +50,8 @@ const publicRoutes: Record<string, string> = {
   'POST /v1/member/sign-in/code':
     'the first step of signing in; answers the same for any contact, limited per contact',
   'POST /v1/member/sign-in/session': 'signing in: the one-time code is the credential',
+  'POST /v1/payments/{provider}/notices':
+    'a payment provider’s notification: its own signature over the body is the credential',
   'GET /v1/dev/member-outbox':
     'development only: whether it exists at all is decided by the demo mode, tested with it',
 };

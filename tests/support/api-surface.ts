@@ -255,7 +255,10 @@ async function credentials(
     case 'anonymous':
       return {};
     case 'member':
-      return bearer(p.memberToken);
+      // A member's purchases take an Idempotency-Key, like a partner's POSTs: every POST has one.
+      return req.method === 'POST'
+        ? { ...bearer(p.memberToken), 'idempotency-key': idempotencyKey() }
+        : bearer(p.memberToken);
     case 'admin':
       return bearer(p.adminToken);
     case 'finance':
