@@ -26,6 +26,8 @@ export type PartnerEnv = {
     bodyDigest: string;
     /** The request target exactly as on the request line: what the signature covered. */
     target: string;
+    /** The kid of the partner key that signed the request. */
+    signedWith: string;
     /** A POST's Idempotency-Key and the digest of the request it came with. */
     idempotency?: { key: string; requestHash: string };
   };

@@ -1,5 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono';
-import { bodyDigest, verifyPartnerRequest } from '../partners/index.ts';
+import { bodyDigest, signingKid, verifyPartnerRequest } from '../partners/index.ts';
 import { limitSignatureChecks } from './auth-limits.ts';
 import type { PartnerEnv } from './context.ts';
 
@@ -49,6 +49,7 @@ const verifySignature: MiddlewareHandler<PartnerEnv> = async (c, next) => {
   c.set('partner', partner);
   c.set('bodyDigest', digest);
   c.set('target', target);
+  c.set('signedWith', signingKid(c.req.header('hub-signature') ?? ''));
   c.set('logger', c.get('logger').child({ partnerId: partner.id }));
   await next();
 };

@@ -32,6 +32,7 @@ export {
   revokePartnerKey,
   type VerifyingPartner,
 } from './keys.ts';
+export { activeKeysPerPartnerMax, addOwnKey, revokeOwnKey } from './own-keys.ts';
 export { defaultRateLimitPerMinute } from './rate-limit.ts';
 export {
   buildReceipt,
@@ -87,6 +88,7 @@ export {
   bodyDigest,
   type SignedRequest,
   type SigningInput,
+  signingKid,
   signingString,
   verifyPartnerRequest,
 } from './signing.ts';

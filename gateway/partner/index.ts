@@ -8,6 +8,7 @@ import { hubRouter } from '../router.ts';
 import * as accruals from './accruals.ts';
 import * as addStore from './add-store.ts';
 import * as benefits from './benefits.ts';
+import * as keys from './keys.ts';
 import * as listStatements from './list-statements.ts';
 import * as listStores from './list-stores.ts';
 import * as me from './me.ts';
@@ -58,6 +59,7 @@ export function partnerRoutes(): OpenAPIHono<PartnerEnv> {
     reconcile,
     webhooks,
     webhookDeliveries,
+    keys,
   ]) {
     endpoint.register(app);
   }
