@@ -1,13 +1,11 @@
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { openDomains } from '../../domains.ts';
-import { type RunningGateway, startGateway } from '../../gateway/index.ts';
+import type { RunningGateway } from '../../gateway/index.ts';
 import { listWebhookEndpoints, updateWebhookEndpoint, webhookJobs } from '../../partners/index.ts';
 import { type RunningWorkers, startWorkers } from '../../platform/index.ts';
 import { seedDemoAlliance } from '../../scripts/demo-alliance.ts';
 import { runSettlement } from '../../settlement/index.ts';
-import { createTestHub, type TestHub } from '../support/hub.ts';
+import { type DemoHub, freePort, startDemoHub } from '../support/demo-hub.ts';
 import { startChild, stopChildren } from '../support/processes.ts';
 
 /**
@@ -15,32 +13,17 @@ import { startChild, stopChildren } from '../support/processes.ts';
  * (npm run webhooks:receive), which verifies and prints what the hub's workers post.
  */
 const receiverPath = fileURLToPath(new URL('../../scripts/webhook-receiver.ts', import.meta.url));
-let hub: TestHub;
+let hub: DemoHub;
 let gateway: RunningGateway;
-let workers: RunningWorkers;
 
 beforeAll(async () => {
-  hub = await createTestHub({ env: { WEBHOOK_ALLOW_PRIVATE: '1' } });
-  const domains = await openDomains(hub.services);
-  await seedDemoAlliance(hub.services, domains);
-  await domains.ledger.close();
-  gateway = await startGateway(hub.services);
-  workers = await startWorkers(hub.services, webhookJobs);
+  hub = await startDemoHub();
+  gateway = hub.gateway;
 });
 afterAll(async () => {
   await stopChildren();
-  await workers.stop();
-  await gateway.stop();
   await hub.close();
 });
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return typeof address === 'object' && address ? address.port : 0;
-}
 
 it("prints the demo period's settlement events for the partners in it, verified", async () => {
   const partners = await hub.services.db.selectFrom('partners').select(['id', 'code']).execute();
