@@ -1,9 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RunningGateway } from '../../gateway/index.ts';
-import { listWebhookEndpoints, updateWebhookEndpoint, webhookJobs } from '../../partners/index.ts';
-import { type RunningWorkers, startWorkers } from '../../platform/index.ts';
-import { seedDemoAlliance } from '../../scripts/demo-alliance.ts';
+import { listWebhookEndpoints, updateWebhookEndpoint } from '../../partners/index.ts';
 import { runSettlement } from '../../settlement/index.ts';
 import { type DemoHub, freePort, startDemoHub } from '../support/demo-hub.ts';
 import { startChild, stopChildren } from '../support/processes.ts';
