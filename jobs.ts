@@ -3,7 +3,7 @@ import { ledgerJobs } from './ledger/index.ts';
 import { memberJobDefinitions, membershipFeeRecorder } from './members/index.ts';
 import { idempotencyCleanupJob, webhookJobs } from './partners/index.ts';
 import type { JobDefinition } from './platform/index.ts';
-import { settlementJob } from './settlement/index.ts';
+import { liabilitySnapshotJob, settlementJob } from './settlement/index.ts';
 
 /** Every background job the `work` role runs, gathered from the domains that own them. */
 export function jobDefinitions(domains: Domains): JobDefinition[] {
@@ -20,5 +20,6 @@ export function jobDefinitions(domains: Domains): JobDefinition[] {
     idempotencyCleanupJob,
     ...webhookJobs,
     settlementJob,
+    liabilitySnapshotJob,
   ];
 }

@@ -36,6 +36,7 @@ import {
 } from '../partners/index.ts';
 import { AppError, type Db, killPoint, newId } from '../platform/index.ts';
 import type { CounterDeps } from './deps.ts';
+import { type Headroom, lockHeadroom, takeHeadroom } from './liability-limit.ts';
 import { knownRef } from './members.ts';
 import { answered, type Outcome, type TillRequestKey } from './once.ts';
 import { scorePurchase } from './scoring.ts';
@@ -198,6 +199,8 @@ async function writeEarnBatch(
   // on the transaction's connection): a batch costs a few round trips, not one per statement.
   const decisions = await db.transaction().execute(async (tx) => {
     const now = clock.now();
+    // First, before any row lock: capped issuers' batches take turns (liability-limit.ts).
+    const headroom = await lockHeadroom(tx, items);
     const [byCustomer, visible] = await Promise.all([
       membersByCustomerIds(
         tx,
@@ -264,6 +267,7 @@ async function writeEarnBatch(
       now,
       benefitsOf,
       used,
+      headroom,
     });
     await write(deps, tx, items, plan, shard, now, settings);
     killPoint(config, 'earn:before-commit');
@@ -298,6 +302,7 @@ function decide(
     booked: Map<string, { request_hash: string | null; answer: string | null; member_id: string }>;
     tiers: Awaited<ReturnType<typeof cachedTiers>>;
     now: Date;
+    headroom: Headroom;
     /** The earn multipliers the member may use at the item's partner now. */
     benefitsOf(item: EarnItem, member: EarningMember): EarnBenefit[];
     /** Uses this period of limited ones, keyed `${benefitId} ${memberId}`; counted on here. */
@@ -390,6 +395,15 @@ function decide(
     const paidExtraPoints = member.paid
       ? Math.max(0, accrual.points - score(false, benefit?.paidOnly ? undefined : benefit).points)
       : 0;
+    const overCap = takeHeadroom(state.headroom, partnerId, accrual.points);
+    if (overCap) {
+      // Refused whole: the use bestBenefit counted for it is given back.
+      if (benefit?.usageLimit) {
+        const k = `${benefit.id} ${member.id}`;
+        state.used.set(k, (state.used.get(k) ?? 1) - 1);
+      }
+      return { kind: 'refused', error: overCap };
+    }
     if (benefit) {
       plan.benefitUses.push({
         id: newId(),

@@ -1,6 +1,7 @@
 // What happens at a partner's till, one use case each, every one ONE transaction over the
 // ledger, the member and the counter's own tables: the counter's public face.
 
+import { type ActivityAnswer, reportActivity } from './activities.ts';
 import { type BenefitUseAnswer, useBenefitAtCounter } from './benefits.ts';
 import type { CounterDeps } from './deps.ts';
 import { createEarning, type PurchaseAnswer, type PurchaseOutcome } from './earn.ts';
@@ -35,6 +36,7 @@ export {
   type RedemptionInput,
 } from './validation.ts';
 export type {
+  ActivityAnswer,
   AuthorisationAnswer,
   BenefitUseAnswer,
   CaptureAnswer,
@@ -74,6 +76,7 @@ export function createCounter(deps: CounterDeps) {
     refundRedemption: bind(refundRedemption),
     useBenefit: bind(useBenefitAtCounter),
     paidSavings: bind(paidSavings),
+    reportActivity: bind(reportActivity),
     close: earning.close,
   };
 }

@@ -50,10 +50,11 @@ export async function resolveMember(
 ): Promise<MemberProfile> {
   // By member id, only a member linked to the partner or sharing with partners, unless the
   // member presented their code at this till.
+  if (!('presented' in ref)) checkRef(ref);
   const member =
     'presented' in ref
       ? await findMemberById(db, ref.memberId)
-      : (checkRef(ref), await findMemberForPartner(db, partnerId, ref));
+      : await findMemberForPartner(db, partnerId, ref);
   if (!member) throw new AppError('not_found', 'No such member.');
   if (member.status !== 'active') throw new AppError('business_rule', 'The membership is closed.');
   return member;

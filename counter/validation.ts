@@ -60,6 +60,22 @@ class Checks {
       this.problems.push({ field, reason: `an integer from ${min} to ${max}` });
   }
 
+  /** A time a till reports: at most 5 minutes ahead of the hub, at most 30 days ago. */
+  recentTime(field: string, at: unknown, now: Date): void {
+    if (!(at instanceof Date) || !isStorableTime(at))
+      this.problems.push({ field, reason: 'not a valid time' });
+    else if (at.getTime() > now.getTime() + purchaseAheadMaxMs)
+      this.problems.push({
+        field,
+        reason: `more than ${purchaseAheadMaxMs / 60_000} minutes ahead of the hub's clock`,
+      });
+    else if (at.getTime() < now.getTime() - purchaseAgeMaxMs)
+      this.problems.push({
+        field,
+        reason: `more than ${purchaseAgeMaxMs / 86_400_000} days ago: too late to count`,
+      });
+  }
+
   refuse(): void {
     if (this.problems.length > 0)
       throw new AppError('validation_failed', 'Some fields are not valid.', {
@@ -94,19 +110,7 @@ export function checkPurchase(input: PurchaseInput, now: Date): void {
       checks.integer(`lines.${i}.amountMinor`, line.amountMinor, 0, amountMinorMax);
     });
   }
-  const at = input.purchasedAt;
-  if (!(at instanceof Date) || !isStorableTime(at))
-    checks.problems.push({ field: 'purchasedAt', reason: 'not a valid time' });
-  else if (at.getTime() > now.getTime() + purchaseAheadMaxMs)
-    checks.problems.push({
-      field: 'purchasedAt',
-      reason: `more than ${purchaseAheadMaxMs / 60_000} minutes ahead of the hub's clock`,
-    });
-  else if (at.getTime() < now.getTime() - purchaseAgeMaxMs)
-    checks.problems.push({
-      field: 'purchasedAt',
-      reason: `more than ${purchaseAgeMaxMs / 86_400_000} days ago: too late to earn points`,
-    });
+  checks.recentTime('purchasedAt', input.purchasedAt, now);
   checkMemberRef(checks, input.member);
   checks.refuse();
 }
@@ -131,6 +135,13 @@ export function checkFields(
     else if (kind === 'points') checks.integer(field, value, 1, pointsMax);
     else checks.integer(field, value, 1, amountMinorMax);
   }
+  checks.refuse();
+}
+
+/** A reported time (an activity's): within the same bounds as a purchase's. */
+export function checkRecentTime(field: string, at: Date, now: Date): void {
+  const checks = new Checks();
+  checks.recentTime(field, at, now);
   checks.refuse();
 }
 

@@ -11,7 +11,8 @@ import type { HubEnv } from './context.ts';
 import { docsRoutes } from './docs.ts';
 import { financeRoutes } from './finance/index.ts';
 import { healthRoutes } from './health.ts';
-import { memberRoutes } from './member/index.ts';
+import { memberRoutes, signInSenderFor } from './member/index.ts';
+import { pageRoutes } from './pages/index.ts';
 import { partnerRoutes } from './partner/index.ts';
 import { paymentRoutes } from './payments.ts';
 import { fieldsFromZod, onError, problemResponse } from './problem.ts';
@@ -85,7 +86,10 @@ export function createApp(services: Services, domains: AppDomains = {}): OpenAPI
     description:
       'A detached JWS over the request, with Hub-Partner, Hub-Timestamp and Hub-Nonce: see docs/signing.md',
   });
-  app.route('/', memberRoutes({ demo: services.config.demo, signInSender: domains.signInSender }));
+  const members = { demo: services.config.demo, signInSender: domains.signInSender };
+  app.route('/', memberRoutes(members));
+  // Pages for people (gateway/pages/): outside the OpenAPI document, same use cases.
+  app.route('/', pageRoutes({ demo: members.demo, senderFor: signInSenderFor(members) }));
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

@@ -64,6 +64,24 @@ export const signatureFailuresPerPartner = limitPolicy({
   whenUnavailable: 'open',
 });
 
+/**
+ * Wrong partner-portal passwords, per client address and per user name. A password can be
+ * guessed, so each attempt is taken before the comparison (limitAttempt), and both limits
+ * fail closed: without Redis, no portal sign-in.
+ */
+export const portalPasswordFailuresPerAddress = limitPolicy({
+  name: 'portal-password-failures-address',
+  limit: 20,
+  windowMs: 60 * 60_000,
+  whenUnavailable: 'closed',
+});
+export const portalPasswordFailuresPerUser = limitPolicy({
+  name: 'portal-password-failures-user',
+  limit: 10,
+  windowMs: 60 * 60_000,
+  whenUnavailable: 'closed',
+});
+
 function isUnauthenticated(error: unknown): error is AppError {
   return isAppError(error) && error.type === 'unauthenticated';
 }

@@ -28,6 +28,12 @@ export const bodyLimits: ReadonlyArray<{
     why: 'a payment reference for every partner of a period',
   },
   {
+    path: /^\/portal\/reconcile\/[^/]+$/,
+    where: 'a reconciliation file uploaded in the partner portal',
+    maxBytes: 8 * 1024 * 1024,
+    why: 'a browser form posts the file whole; larger files go through the signed API',
+  },
+  {
     path: /^\/v1\/partner\//,
     where: 'signed partner calls',
     maxBytes: 1024 * 1024,

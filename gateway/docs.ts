@@ -55,6 +55,10 @@ const whenTheyHappen: Partial<Record<keyof typeof problemTypes, string>> = {
     'The partner signature is wrong, stale (over 5 minutes), made with an unknown or revoked key, or its nonce was already used.',
   forbidden: 'Authenticated, but not allowed: another role is needed, or the partner is suspended.',
   not_found: 'No such resource, or it belongs to someone else.',
+  four_eyes_required:
+    'Four eyes: the finance user who approved a settlement period cannot also mark it paid. Another finance user records the payments.',
+  liability_limit_reached:
+    "The purchase would take the issuer's outstanding points past the limit finance set for it (`limitPoints`, `outstandingPoints` and `askedPoints` say by how much). Nothing was booked: raise the limit, or wait for points to be spent or to expire, then send the purchase again under a new Idempotency-Key.",
   idempotency_in_progress:
     'The first request with this Idempotency-Key is still running; retry shortly.',
   idempotency_key_reused:

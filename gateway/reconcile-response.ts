@@ -22,6 +22,20 @@ export const ReconcileSchema = z
       missingAtPartner: z.number().int(),
       mismatched: z.number().int(),
     }),
+    byKind: z
+      .array(
+        z.object({
+          kind: z.string(),
+          matched: z.number().int(),
+          missingAtHub: z.number().int(),
+          missingAtPartner: z.number().int(),
+          mismatched: z.number().int(),
+        }),
+      )
+      .openapi({
+        description:
+          'the counts per kind: accrual, accrual_clawback, redemption, redemption_reversal, then any other kind the file named',
+      }),
   })
   .openapi('Reconciliation');
 
@@ -30,7 +44,7 @@ export const reconcileFileBody = {
     'text/csv': {
       schema: z.string().openapi({
         description:
-          'CSV, header order_id,kind,points,amount_minor; one line per order and kind (redemption, redemption_reversal) booked at the partner',
+          'CSV, header order_id,kind,points,amount_minor; one line per order and kind booked at the partner: accrual, accrual_clawback (a purchase refund, negative points), redemption, redemption_reversal (a redemption refund, negative points)',
       }),
     },
   },

@@ -55,12 +55,36 @@ export async function revokeStaffTokens(db: Db, staffId: string, at: Date): Prom
 }
 
 export async function findStaffByToken(db: Db, token: string): Promise<Staff | undefined> {
+  return (await findStaffToken(db, token))?.staff;
+}
+
+/** A token's staff member and the token's own id (a page session is bound to the token). */
+export async function findStaffToken(
+  db: Db,
+  token: string,
+): Promise<{ staff: Staff; tokenId: string } | undefined> {
   if (!token.startsWith(tokenPrefix) || token.length > 100) return undefined;
+  const row = await db
+    .selectFrom('staff_tokens')
+    .innerJoin('staff', 'staff.id', 'staff_tokens.staff_id')
+    .selectAll('staff')
+    .select('staff_tokens.id as token_id')
+    .where('staff_tokens.token_sha256', '=', tokenHash(token))
+    .where('staff_tokens.revoked_at', 'is', null)
+    .where('staff.status', '=', 'active')
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const { token_id, ...staff } = row;
+  return { staff, tokenId: token_id };
+}
+
+/** The staff member of a page session, while its token is unrevoked and the member active. */
+export async function findStaffByTokenId(db: Db, tokenId: string): Promise<Staff | undefined> {
   return db
     .selectFrom('staff_tokens')
     .innerJoin('staff', 'staff.id', 'staff_tokens.staff_id')
     .selectAll('staff')
-    .where('staff_tokens.token_sha256', '=', tokenHash(token))
+    .where('staff_tokens.id', '=', tokenId)
     .where('staff_tokens.revoked_at', 'is', null)
     .where('staff.status', '=', 'active')
     .executeTakeFirst();
@@ -90,4 +114,11 @@ export function requireStaff(...roles: StaffRole[]): MiddlewareHandler<StaffEnv>
     c.set('logger', c.get('logger').child({ staffId: staff.id }));
     await next();
   };
+}
+
+/** Staff names by id, for pages that say who approved or changed what. */
+export async function staffNames(db: Db, ids: string[]): Promise<Map<string, string>> {
+  if (ids.length === 0) return new Map();
+  const rows = await db.selectFrom('staff').select(['id', 'name']).where('id', 'in', ids).execute();
+  return new Map(rows.map((r) => [r.id, r.name]));
 }

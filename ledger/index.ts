@@ -30,10 +30,12 @@ export {
 } from './group-commit.ts';
 export type { CaptureInput, VoidInput } from './holds.ts';
 export { createLedger, type Ledger, ledgerJobs } from './ledger.ts';
+export { issuerPointKinds, lockIssuersOutstanding } from './liability.ts';
 export type { LotTake } from './lots.ts';
 export type {
   ActivityLine,
   ActivityPage,
+  EntryView,
   ExpiringPoints,
   MemberPoints,
   StatementLine,

@@ -21,6 +21,7 @@ import { capture, expireHolds, voidHold } from './holds.ts';
 import {
   accountStatement,
   balanceAsOf,
+  entryWithPostings,
   memberActivity,
   memberPoints,
   memberPointsExpiring,
@@ -94,6 +95,7 @@ export function createLedger(
     memberPoints: (memberId: string) => memberPoints(ctx.db, memberId),
     memberActivity: (memberId: string, page: Parameters<typeof memberActivity>[2]) =>
       memberActivity(ctx.db, memberId, page),
+    entryWithPostings: (entryId: string) => entryWithPostings(ctx.db, entryId),
     /** A member's points expiring in a range, per date (see memberPointsExpiring). */
     memberPointsExpiring: (memberId: string, range: Parameters<typeof memberPointsExpiring>[2]) =>
       memberPointsExpiring(ctx.db, memberId, range),

@@ -193,3 +193,55 @@ export async function memberPointsExpiring(
     GROUP BY 1 ORDER BY 1`.execute(db);
   return rows.map((r) => ({ date: r.date, points: Number(r.points) }));
 }
+
+export type EntryView = {
+  id: string;
+  kind: string;
+  bookedAt: string;
+  partnerId: string | null;
+  memberId: string | null;
+  reversesEntryId: string | null;
+  metadata: Record<string, unknown>;
+  postings: Array<{
+    accountId: string;
+    ownerType: string;
+    ownerId: string;
+    accountKind: string;
+    asset: string;
+    amount: number;
+  }>;
+};
+
+/** One journal entry with its postings and the accounts they move: the bottom of a drill-down. */
+export async function entryWithPostings(db: Db, entryId: string): Promise<EntryView> {
+  const entry = await db
+    .selectFrom('ledger_entries')
+    .selectAll()
+    .where('id', '=', entryId)
+    .executeTakeFirst();
+  if (!entry) throw new AppError('not_found', 'No such ledger entry.');
+  const postings = await db
+    .selectFrom('ledger_postings as p')
+    .innerJoin('ledger_accounts as a', 'a.id', 'p.account_id')
+    .select(['p.account_id', 'a.owner_type', 'a.owner_id', 'a.kind', 'p.asset', 'p.amount'])
+    .where('p.entry_id', '=', entryId)
+    .orderBy('p.id')
+    .execute();
+  return {
+    id: entry.id,
+    kind: entry.kind,
+    bookedAt: entry.booked_at.toISOString(),
+    partnerId: entry.partner_id,
+    memberId: entry.member_id,
+    reversesEntryId: entry.reverses_entry_id,
+    metadata: entry.metadata,
+    postings: postings.map((p) => ({
+      accountId: p.account_id,
+      ownerType: p.owner_type,
+      ownerId: p.owner_id,
+      accountKind: p.kind,
+      asset: p.asset,
+      amount: p.amount,
+    })),
+  };
+}

@@ -52,6 +52,7 @@ async function loadEarnBenefits(db: Db): Promise<EarnBenefit[]> {
 }
 
 const earnBenefitCatalog = databaseCache<EarnBenefit[]>({
+  name: 'earn-benefits',
   ttlMs: 15_000,
   max: 1,
   load: (db) => loadEarnBenefits(db),

@@ -1,5 +1,6 @@
 // The super-membership's public face: other folders import from here only.
 
+export { type ActivityResult, activityKinds, recordActivity } from './activities.ts';
 export {
   type AvailableBenefit,
   availableBenefits,
@@ -139,7 +140,14 @@ export {
   previewClosing,
   unlinkBrand,
 } from './self-service.ts';
-export { cachedMembershipSettings, type MembershipSettings } from './settings.ts';
+export {
+  cachedMembershipSettings,
+  loadMembershipSettings,
+  type MembershipSettings,
+  type MembershipSettingsChanges,
+  MembershipSettingsChangesSchema,
+  updateMembershipSettings,
+} from './settings.ts';
 export {
   issueMemberSession,
   type OutboxMessage,

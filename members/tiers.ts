@@ -1,6 +1,8 @@
 import { sql } from 'kysely';
 import {
   AppError,
+  type AuditActor,
+  type CacheBus,
   type Db,
   databaseCache,
   type GrowthKind,
@@ -9,6 +11,7 @@ import {
   isUuid,
   newId,
   parseRatio,
+  recordAudit,
   type Tier,
   type TierChangeReason,
   textRule,
@@ -66,6 +69,7 @@ export function cachedTiers(db: Db): Promise<TierView[]> {
 }
 
 const tierLadder = databaseCache<TierView[]>({
+  name: 'tiers',
   ttlMs: 15_000,
   max: 1,
   load: (db) => loadTiers(db),
@@ -112,13 +116,19 @@ export function validateTierLadder(tiers: TierView[]): void {
   }
 }
 
-/** The operator changes a tier's threshold, discount, multiplier or name. */
+/**
+ * The operator changes a tier's threshold, discount, multiplier or name: the ladder is checked
+ * whole, the change audited (the tier before and after) in its transaction, and announced so
+ * every hub process prices and earns by the new ladder at once. Members keep their tier until
+ * they next grow (an upgrade) or are reviewed (the only way down).
+ */
 export async function updateTier(
-  db: Db,
+  deps: { db: Db; clock: { now(): Date }; caches: CacheBus },
   code: string,
   changes: Partial<Pick<TierView, 'name' | 'thresholdGrowth' | 'discountBp' | 'earnMultiplier'>>,
+  actor: AuditActor = { kind: 'system', id: 'hub' },
 ): Promise<TierView[]> {
-  const tiers = await db.transaction().execute(async (tx) => {
+  const tiers = await deps.db.transaction().execute(async (tx) => {
     await sql`LOCK TABLE tiers IN SHARE ROW EXCLUSIVE MODE`.execute(tx);
     const tiers = await loadTiers(tx);
     const current = tiers.find((t) => t.code === code);
@@ -135,9 +145,17 @@ export async function updateTier(
       })
       .where('code', '=', code)
       .execute();
+    await recordAudit(tx, {
+      actor,
+      action: 'settings.tier',
+      subject: code,
+      before: current,
+      after: updated,
+      at: deps.clock.now(),
+    });
     return loadTiers(tx);
   });
-  tierLadder.invalidate(db);
+  await deps.caches.announce(['tiers']);
   return tiers;
 }
 

@@ -1,4 +1,11 @@
 export {
+  type BankDetailsView,
+  bankDetailsHistory,
+  bankDetailsInForce,
+  bankDetailsView,
+  setBankDetails,
+} from './bank-details.ts';
+export {
   claimIdempotencyKey,
   completeIdempotencyKey,
   deleteExpiredIdempotencyKeys,
@@ -60,14 +67,21 @@ export {
 } from './registry.ts';
 export {
   type CounterPolicy,
+  type CounterPolicyChanges,
   type CounterRules,
+  counterPolicyBounds,
+  counterPolicySettings,
   getCounterRules,
+  getOutstandingPointsMax,
   getPartnerRules,
+  outstandingPointsCaps,
   type PaidMultiplier,
   type PartnerRules,
   paidMultipliers,
   setBurnRule,
   setEarnRule,
+  setOutstandingPointsMax,
+  updateCounterPolicy,
 } from './rule-store.ts';
 export {
   type Accrual,
@@ -92,6 +106,12 @@ export {
   signingString,
   verifyPartnerRequest,
 } from './signing.ts';
+export {
+  createPartnerUser,
+  findPartnerUser,
+  type PartnerUser,
+  verifyPartnerUser,
+} from './users.ts';
 export {
   fanOutEvents,
   getWebhookDelivery,

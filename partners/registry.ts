@@ -3,11 +3,13 @@ import {
   AppError,
   type Db,
   databaseCache,
+  inTransaction,
   isUniqueViolation,
   newId,
   type Partner,
   type Store,
 } from '../platform/index.ts';
+import { setBankDetails } from './bank-details.ts';
 import { invalidatePartnerCache } from './keys.ts';
 
 /**
@@ -47,7 +49,28 @@ export type NewStoreInput = z.infer<typeof NewStoreSchema>;
 
 export type PartnerStatus = Partner['status'];
 
-export async function onboardPartner(db: Db, input: OnboardPartnerInput): Promise<Partner> {
+/**
+ * A new partner, and the first row of its bank details' history, in one transaction (the
+ * caller's, when given one). `setBy` says who gave the details.
+ */
+export async function onboardPartner(
+  db: Db,
+  input: OnboardPartnerInput,
+  setBy = 'onboarding',
+): Promise<Partner> {
+  return inTransaction(db, async (tx) => {
+    const partner = await insertPartner(tx, input);
+    await setBankDetails(tx, {
+      partnerId: partner.id,
+      details: input.settlement,
+      setBy,
+      at: partner.created_at,
+    });
+    return partner;
+  });
+}
+
+async function insertPartner(db: Db, input: OnboardPartnerInput): Promise<Partner> {
   try {
     return await db
       .insertInto('partners')

@@ -7,7 +7,18 @@ export type DatabaseCache<V> = {
   invalidate(db: Db, key?: string): void;
 };
 
-type Entry<V> = { value: Promise<V>; loadedAtMs: number };
+type Entry<V> = { value: Promise<V>; loadedAtMs: number; generation: number };
+
+/**
+ * Caches by name, so that a change announced by another process (cache-bus.ts) drops every
+ * entry of the caches it names, whatever database handle they were loaded through.
+ */
+const forgetters = new Map<string, Array<() => void>>();
+
+/** Drops every entry of the named caches in this process (what a change announcement does). */
+export function forgetCaches(names: readonly string[]): void {
+  for (const name of names) for (const forget of forgetters.get(name) ?? []) forget();
+}
 
 /**
  * Rows that rarely change, kept in this process's memory: one cache per database handle (each
@@ -20,6 +31,8 @@ type Entry<V> = { value: Promise<V>; loadedAtMs: number };
  * aborts, or (told to ignore aborts) stores the value read before the change.
  */
 export function databaseCache<V>(options: {
+  /** Names the cache for announcements of changes between processes (cache-bus.ts). */
+  name?: string;
   ttlMs: number;
   /** Most entries kept; beyond it the oldest is dropped. */
   max: number;
@@ -29,6 +42,15 @@ export function databaseCache<V>(options: {
 }): DatabaseCache<V> {
   const nowMs = options.nowMs ?? Date.now;
   const caches = new WeakMap<Db, Map<string, Entry<V>>>();
+  // Bumped to drop every entry at once (a WeakMap cannot be walked).
+  let generation = 0;
+  if (options.name !== undefined) {
+    const list = forgetters.get(options.name) ?? [];
+    list.push(() => {
+      generation += 1;
+    });
+    forgetters.set(options.name, list);
+  }
   const cacheFor = (db: Db) => {
     let cache = caches.get(db);
     if (cache === undefined) {
@@ -42,8 +64,13 @@ export function databaseCache<V>(options: {
       const cache = cacheFor(db);
       const now = nowMs();
       const found = cache.get(key);
-      if (found !== undefined && now - found.loadedAtMs < options.ttlMs) return found.value;
-      const entry: Entry<V> = { value: options.load(db, key), loadedAtMs: now };
+      if (
+        found !== undefined &&
+        found.generation === generation &&
+        now - found.loadedAtMs < options.ttlMs
+      )
+        return found.value;
+      const entry: Entry<V> = { value: options.load(db, key), loadedAtMs: now, generation };
       cache.delete(key);
       cache.set(key, entry);
       if (cache.size > options.max) {

@@ -18,6 +18,11 @@ export interface MembershipSettingsTable {
   super_user_percent: Generated<number>;
   /** Days before an automatic renewal that the member is reminded. */
   renewal_reminder_days: Generated<number>;
+  activity_growth: ColumnType<
+    Record<ActivityKind, ActivityGrowthRule>,
+    Record<ActivityKind, ActivityGrowthRule> | undefined,
+    Record<ActivityKind, ActivityGrowthRule>
+  >;
   updated_at: Generated<Date>;
 }
 
@@ -43,7 +48,11 @@ export interface MemberLinksTable {
   unlinked_at: Date | null;
 }
 
-export type GrowthKind = 'purchase' | 'refund' | 'check_in' | 'review' | 'other';
+export type GrowthKind = 'purchase' | 'refund' | 'check_in' | 'review' | 'login' | 'other';
+
+/** What one activity a partner reports is worth in growth, and how many count a day. */
+export type ActivityGrowthRule = { amount: number; dailyCap: number };
+export type ActivityKind = 'check_in' | 'review' | 'login';
 
 export interface GrowthEventsTable {
   id: string;

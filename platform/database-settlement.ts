@@ -23,6 +23,10 @@ export interface SettlementPeriodsTable {
   approved_at: Date | null;
   paid_by: string | null;
   paid_at: Date | null;
+  /** The currency the period was settled in, fixed when it was closed (migration 0080). */
+  currency: string;
+  /** When the liability snapshot at the period's end was written (migration 0080). */
+  liability_snapshot_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface SettlementLinesTable {
@@ -53,11 +57,30 @@ export interface SettlementPositionsTable {
   payment_reference: Generated<string | null>;
 }
 
+/** An issuer's points liability at the end of a closed period (migration 0080). */
+export interface LiabilitySnapshotsTable {
+  period_id: string;
+  partner_id: string;
+  at: Date;
+  currency: string;
+  point_value_minor: string;
+  outstanding_points: number;
+  expired_unswept_points: number;
+  value_minor: number;
+  window_redeemed_points: number;
+  window_breakage_points: number;
+  expected_breakage_points: number;
+  expected_breakage_minor: number;
+  created_at: Date;
+}
+
 export interface SettlementSchema {
   settlement_periods: SettlementPeriodsTable;
   settlement_lines: SettlementLinesTable;
   settlement_positions: SettlementPositionsTable;
+  liability_snapshots: LiabilitySnapshotsTable;
 }
 
 export type SettlementPeriod = Selectable<SettlementPeriodsTable>;
 export type SettlementPosition = Selectable<SettlementPositionsTable>;
+export type LiabilitySnapshot = Selectable<LiabilitySnapshotsTable>;

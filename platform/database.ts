@@ -144,6 +144,20 @@ export interface PartnerRulesTable {
   earn_rule: Json<Record<string, unknown> | null>;
   burn_rule: Json<Record<string, unknown> | null>;
   updated_at: ColumnType<Date, Date | undefined, Date>;
+  /** The most points of this issuer that may be outstanding; NULL: no cap (migration 0081). */
+  outstanding_points_max: ColumnType<number | null, number | null | undefined, number | null>;
+}
+
+/** One version of a partner's bank details; the latest is in force (migration 0081). */
+export interface PartnerBankDetailsTable {
+  id: string;
+  version: Generated<number>;
+  partner_id: string;
+  account_name: string;
+  account_number: string;
+  currency: string;
+  set_by: string;
+  set_at: Date;
 }
 
 export interface LedgerAccountsTable {
@@ -283,6 +297,16 @@ export interface CounterRefundsTable {
   created_at: CreatedAt;
 }
 
+/** A partner's own staff, signed in to the partner portal (partners/users.ts). */
+export interface PartnerUsersTable {
+  id: string;
+  partner_id: string;
+  username: string;
+  password_hash: string;
+  status: Generated<'active' | 'disabled'>;
+  created_at: CreatedAt;
+}
+
 export interface Database extends MembershipSchema, SettlementSchema, WebhookSchema {
   counter_refunds: CounterRefundsTable;
   counter_purchases: CounterPurchasesTable;
@@ -306,6 +330,8 @@ export interface Database extends MembershipSchema, SettlementSchema, WebhookSch
   staff_tokens: StaffTokensTable;
   partner_rules: PartnerRulesTable;
   audit_log: AuditLogTable;
+  partner_users: PartnerUsersTable;
+  partner_bank_details: PartnerBankDetailsTable;
 }
 
 export type Partner = Selectable<PartnersTable>;
@@ -315,3 +341,4 @@ export type PartnerKey = Selectable<PartnerKeysTable>;
 export type IdempotencyKey = Selectable<IdempotencyKeysTable>;
 export type Staff = Selectable<StaffTable>;
 export type AuditEntry = Selectable<AuditLogTable>;
+export type PartnerBankDetails = Selectable<PartnerBankDetailsTable>;

@@ -5,6 +5,15 @@ import { poolDialect } from './db-driver.ts';
 
 export type Db = Kysely<Database>;
 
+/**
+ * Runs `work` in a transaction: the caller's when `db` is one (the work commits or rolls back
+ * with it), else a new one. Lets a use case join an outer transaction, such as the one that
+ * writes its audit line.
+ */
+export async function inTransaction<T>(db: Db, work: (tx: Db) => Promise<T>): Promise<T> {
+  return db.isTransaction ? work(db) : db.transaction().execute(work);
+}
+
 /** int8 (bigint) from PostgreSQL becomes a JS number only when it fits exactly; never rounded. */
 function parseInt8(text: string): number {
   const n = Number(text);

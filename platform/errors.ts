@@ -8,6 +8,11 @@ export const problemTypes = {
   unauthenticated: { status: 401, title: 'Authentication is required' },
   signature_invalid: { status: 401, title: 'The request signature is not valid' },
   forbidden: { status: 403, title: 'Not allowed' },
+  four_eyes_required: {
+    status: 403,
+    title:
+      'Another finance user must do this: the one who approved a period cannot release its payment',
+  },
   not_found: { status: 404, title: 'Not found' },
   conflict: { status: 409, title: 'The request conflicts with the current state' },
   idempotency_in_progress: {
@@ -29,6 +34,10 @@ export const problemTypes = {
   },
   insufficient_points: { status: 422, title: 'The member does not have enough points' },
   business_rule: { status: 422, title: 'The request breaks a business rule' },
+  liability_limit_reached: {
+    status: 422,
+    title: "The issuer's outstanding points would pass the limit the alliance set for it",
+  },
   pay_code_invalid: {
     status: 422,
     title: 'The pay code is not valid: unknown, expired, already used or not this member',

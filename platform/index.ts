@@ -5,14 +5,15 @@ export {
   listAudit,
   recordAudit,
 } from './audit.ts';
-export { type DatabaseCache, databaseCache } from './cache.ts';
+export { type DatabaseCache, databaseCache, forgetCaches } from './cache.ts';
+export type { CacheBus } from './cache-bus.ts';
 export { type Clock, type ManualClock, manualClock, systemClock } from './clock.ts';
 export { type Config, ConfigError, loadConfig } from './config.ts';
 export type * from './database.ts';
 export type * from './database-members.ts';
 export type * from './database-settlement.ts';
 export type * from './database-webhooks.ts';
-export { type DatabaseHandle, type Db, openDatabase } from './db.ts';
+export { type DatabaseHandle, type Db, inTransaction, openDatabase } from './db.ts';
 export {
   DatabaseUnavailableError,
   isDatabaseUnavailable,

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type postgres from 'postgres';
+import { type CacheBus, openCacheBus } from './cache-bus.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { Config } from './config.ts';
 import { type Db, openDatabase } from './db.ts';
@@ -24,6 +25,8 @@ export type Services = {
   clock: Clock;
   /** The hub's signing keys, cached in process: receipts, member sessions, JWKS. */
   hubSigner: HubSigner;
+  /** Tells every hub process that cached settings changed (cache-bus.ts). */
+  caches: CacheBus;
   close(): Promise<void>;
 };
 
@@ -71,7 +74,9 @@ export async function openServices(
   redis.on('ready', () => {
     redisErrorLogged = false;
   });
+  let caches: CacheBus | undefined;
   const close = async () => {
+    caches?.close();
     redis.disconnect();
     queueRedis.disconnect();
     await database.close();
@@ -92,6 +97,7 @@ export async function openServices(
     await close();
     throw new StartupError(`cannot reach Redis at ${redactUrl(config.redisUrl)}: ${reason(error)}`);
   }
+  caches = openCacheBus(config, redis, logger, onRedisError);
   return {
     config,
     db: database.db,
@@ -101,6 +107,7 @@ export async function openServices(
     logger,
     clock: options.clock ?? systemClock,
     hubSigner: createHubSigner(database.db),
+    caches,
     close,
   };
 }

@@ -130,6 +130,7 @@ try {
       ends_at: endsAt,
       status: 'closed',
       closed_at: endsAt,
+      currency: defaultSettlementSettings.currency,
     })
     .execute();
   let stepStart = performance.now();
@@ -140,7 +141,7 @@ try {
     stepStart = performance.now();
   };
   await timed('compute the period (lines, positions, checks)', () =>
-    computePeriod(handle.db, defaultSettlementSettings, periodId, new Date(), { afterStep }),
+    computePeriod(handle.db, periodId, new Date(), { afterStep }),
   );
   const period = await handle.db
     .selectFrom('settlement_periods')

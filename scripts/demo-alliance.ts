@@ -4,6 +4,7 @@
  * inserted only where missing.
  */
 import type { Domains } from '../domains.ts';
+import { EarnRuleSchema, setEarnRule } from '../partners/index.ts';
 import { newId, type Services } from '../platform/index.ts';
 import { seedDemoCounter } from './demo-counter.ts';
 import { docsPartnerId, seedDocsKey } from './demo-keys.ts';
@@ -100,6 +101,7 @@ export async function seedDemoAlliance(
     db,
     await db.selectFrom('partners').select(['id', 'code']).where('code', 'in', codes).execute(),
   );
+  await seedDemoPaidRewards(services);
   await seedDemoMembership(db, domains.ledger);
   await seedDemoCounter(services, domains);
   await seedDemoSegments(services);
@@ -112,4 +114,21 @@ export async function seedDemoAlliance(
 
 function partnerByCode(db: Services['db'], code: string) {
   return db.selectFrom('partners').select('id').where('code', '=', code).executeTakeFirstOrThrow();
+}
+
+/**
+ * Jade Tea gives paid super-members half as many points again (its earn rule); Lotus Fresh
+ * doubles theirs through a benefit (demo-members.ts). Set only where a partner has no rule yet.
+ */
+async function seedDemoPaidRewards(services: Services): Promise<void> {
+  const { db } = services;
+  const jade = await db
+    .selectFrom('partners as p')
+    .leftJoin('partner_rules as r', 'r.partner_id', 'p.id')
+    .select(['p.id', 'r.partner_id as ruled'])
+    .where('p.code', '=', 'jade-tea')
+    .executeTakeFirst();
+  if (!jade || jade.ruled !== null) return;
+  const rule = EarnRuleSchema.parse({ paidMemberMultiplier: '1.5' });
+  await setEarnRule(db, jade.id, rule, services.clock.now());
 }

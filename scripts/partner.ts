@@ -4,12 +4,14 @@
  * npm run partner -- add-store --partner jade-tea --code SH-003 --name "Jade Tea Xintiandi"
  * npm run partner -- add-key --partner jade-tea --jwk '{"kty":"OKP","crv":"Ed25519","x":"...","kid":"pos-1"}'
  * npm run partner -- revoke-key --partner jade-tea --kid pos-1
+ * npm run partner -- add-user --partner jade-tea --username jade-finance   (portal sign-in)
  * npm run partner -- list
  */
 import { parseArgs } from 'node:util';
 import type { z } from 'zod';
 import {
   addStore,
+  createPartnerUser,
   keyCacheTtlMs,
   listPartners,
   NewStoreSchema,
@@ -35,6 +37,7 @@ const { positionals, values } = parseArgs({
     partner: { type: 'string' },
     jwk: { type: 'string' },
     kid: { type: 'string' },
+    username: { type: 'string' },
   },
 });
 
@@ -110,6 +113,15 @@ const commands: Record<string, (db: Db, config: Config) => Promise<void>> = {
     const key = await revokePartnerKey(db, partnerId, values.kid, new Date());
     console.log(`partner: key ${key.kid} is ${key.status}`);
     await announce(config, partnerId, `key ${key.kid} revoked`);
+  },
+  'add-user': async (db) => {
+    if (!values.username) throw new UsageError('--username is required');
+    const partnerId = await partnerIdByCode(db);
+    const { user, password } = await createPartnerUser(db, {
+      partnerId,
+      username: values.username,
+    });
+    console.log(`partner: portal user ${user.username}, password (shown once): ${password}`);
   },
   list: async (db) => {
     for (const p of await listPartners(db, { limit: 200 })) {

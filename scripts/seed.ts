@@ -6,6 +6,7 @@ import { openDomains } from '../domains.ts';
 import { createLogger, loadConfig, openServices } from '../platform/index.ts';
 import { runSettlement } from '../settlement/index.ts';
 import { seedDemoAlliance } from './demo-alliance.ts';
+import { seedDemoSignIns } from './demo-sign-ins.ts';
 
 const config = loadConfig();
 const services = await openServices(
@@ -17,6 +18,7 @@ try {
   const counts = await seedDemoAlliance(services, domains);
   console.log(`seed: demo alliance has ${counts.partners} partners and ${counts.members} members`);
   const settled = await runSettlement(services.db, services.clock);
+  await seedDemoSignIns(services);
   console.log(
     `seed: settlement closed ${settled.closed} and computed ${settled.computed} period(s)`,
   );

@@ -10,6 +10,14 @@ port="${PORT:-3000}"
 cat <<TEXT
 
   Alliance hub starting on http://127.0.0.1:$port
+    pages            http://127.0.0.1:$port/            (who the hub is for; English or Chinese)
+      members        /sign-in, then /me, /me/pay (pay code), /me/membership
+                     demo members +8613800000001 .. 04; the page shows the demo's code
+      finance        /staff/sign-in with a finance token, then /finance (periods, statements)
+      operators      /staff/sign-in with an admin token, then /admin (partners, rules, audit)
+      partners       /portal/sign-in with a portal user, then /portal (statements, keys)
+    demo sign-ins (.data/demo-sign-ins.txt):
+$(sed 's/^/      /' .data/demo-sign-ins.txt)
     readiness        http://127.0.0.1:$port/readyz
     API reference    http://127.0.0.1:$port/docs          (document: /openapi.json)
     hub public keys  http://127.0.0.1:$port/.well-known/jwks.json

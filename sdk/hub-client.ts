@@ -32,6 +32,7 @@ export const clientRoutes = {
   linkMember: 'POST /v1/partner/members/{memberId}/link',
   earn: 'POST /v1/partner/accruals',
   earnBatch: 'POST /v1/partner/accruals/batch',
+  recordActivity: 'POST /v1/partner/activities',
   authorise: 'POST /v1/partner/redemptions/authorise',
   capture: 'POST /v1/partner/redemptions/{holdId}/capture',
   voidHold: 'POST /v1/partner/redemptions/{holdId}/void',

@@ -87,6 +87,77 @@ export interface Schemas {
     usageLimit?: { count: number; period: 'day' | 'week' | 'month' | 'year' | 'lifetime' } | null;
   };
   WithdrawnBenefit: { benefitId: string; status: 'withdrawn' };
+  AllianceSettings: {
+    membership: {
+      growthWindowMonths: number;
+      tierReviewMonths: number;
+      trialDays: number;
+      newMemberDays: number;
+      dormantAfterDays: number;
+      superUserPercent: number;
+      renewalReminderDays: number;
+      closingPointsPolicy: 'forfeit' | 'pay_out';
+      activityGrowth: {
+        check_in: { amount: number; dailyCap: number };
+        review: { amount: number; dailyCap: number };
+        login: { amount: number; dailyCap: number };
+      };
+    };
+    points: { pointsLifetimeDays: number; holdTtlSeconds: number };
+    tiers: Array<{
+      code: string;
+      name: string;
+      rank: number;
+      thresholdGrowth: number;
+      discountBp: number;
+      earnMultiplier: string;
+    }>;
+  };
+  AllianceSettingsChanges: {
+    membership?: {
+      growthWindowMonths?: number;
+      tierReviewMonths?: number;
+      trialDays?: number;
+      newMemberDays?: number;
+      dormantAfterDays?: number;
+      superUserPercent?: number;
+      renewalReminderDays?: number;
+      activityGrowth?: {
+        check_in?: { amount: number; dailyCap: number };
+        review?: { amount: number; dailyCap: number };
+        login?: { amount: number; dailyCap: number };
+      };
+    };
+    points?: { pointsLifetimeDays?: number; holdTtlSeconds?: number };
+  };
+  PaidPlan: {
+    code: string;
+    name: string;
+    description: string;
+    status: 'active' | 'retired';
+    currency: string;
+    feeMinor: number;
+    termMonths: number;
+    tierFeesMinor: Record<string, number>;
+  };
+  BankDetailsHistory: { current: Schemas['BankDetails']; history: Array<Schemas['BankDetails']> };
+  BankDetails: {
+    id: string;
+    bankAccountName: string;
+    bankAccountNumber: string;
+    currency: string;
+    setBy: string;
+    setAt: string;
+  } | null;
+  AuditEntry: {
+    id: string;
+    at: string;
+    actor: { kind: 'staff' | 'partner' | 'member' | 'system'; id: string };
+    action: string;
+    subject: string;
+    before: Record<string, unknown> | null;
+    after: Record<string, unknown> | null;
+  };
   CounterMember: {
     memberId: string;
     tier: string;
@@ -149,6 +220,28 @@ export interface Schemas {
     member: Schemas['MemberRef'];
   };
   MemberRef: { customerId: string } | { memberId: string } | { memberCode: string };
+  ActivityAnswer: {
+    memberId: string;
+    kind: 'check_in' | 'review' | 'login';
+    counted: boolean;
+    duplicate: boolean;
+    growthAdded: number;
+    growthValue: number;
+    tier: string;
+    tierChange: {
+      fromTier: string | null;
+      toTier: string;
+      reason: string;
+      growthValue: number;
+      changedAt: string;
+    } | null;
+  };
+  Activity: {
+    member: Schemas['MemberRef'];
+    kind: 'check_in' | 'review' | 'login';
+    activityId: string;
+    occurredAt: string;
+  };
   Authorisation: {
     holdId: string;
     orderId: string;
@@ -214,6 +307,9 @@ export interface Schemas {
       netMinor: number;
     };
     digest: string;
+    periodDigest: string | null;
+    periodHubFeesMinor: number | null;
+    signature: string;
     lines: Array<{
       line: number;
       bookedAt: string;
@@ -226,6 +322,7 @@ export interface Schemas {
       valueMinor: number;
       feeMinor: number;
     }>;
+    next: number | null;
   };
   Reconciliation: {
     matched: number;
@@ -239,6 +336,13 @@ export interface Schemas {
     }>;
     truncated: boolean;
     counts: { missingAtHub: number; missingAtPartner: number; mismatched: number };
+    byKind: Array<{
+      kind: string;
+      matched: number;
+      missingAtHub: number;
+      missingAtPartner: number;
+      mismatched: number;
+    }>;
   };
   WebhookEndpoint: {
     id: string;
@@ -287,6 +391,7 @@ export interface Schemas {
     approvedAt: string | null;
     paidBy: string | null;
     paidAt: string | null;
+    currency: string;
   };
   SettlementSummary: {
     period: Schemas['SettlementPeriod'];
@@ -303,6 +408,43 @@ export interface Schemas {
     matrix: Array<{ payerId: string; payeeId: string; amountMinor: number }>;
     hubFeesMinor: number;
     breakagePoints: number;
+  };
+  Revenue: {
+    periodId: string;
+    localDate: string;
+    currency: string;
+    membershipFees: { count: number; amountMinor: number };
+    clearingFeesMinor: number;
+    breakageShareMinor: number;
+    totalMinor: number;
+    periodHubFeesMinor: number;
+  };
+  Liability: {
+    at: string;
+    currency: string;
+    pointValueMinor: string;
+    windowDays: number;
+    issuers: Array<{
+      partnerId: string;
+      outstandingPoints: number;
+      expiredUnsweptPoints: number;
+      valueMinor: number;
+      windowSpentPoints: number;
+      windowBrokenPoints: number;
+      breakageRate: string | null;
+      expectedBreakagePoints: number;
+      expectedBreakageMinor: number;
+      limitPoints: number | null;
+    }>;
+    totals: {
+      outstandingPoints: number;
+      expiredUnsweptPoints: number;
+      valueMinor: number;
+      windowSpentPoints: number;
+      windowBrokenPoints: number;
+      expectedBreakagePoints: number;
+      expectedBreakageMinor: number;
+    };
   };
   MembershipPayment: {
     id: string;
@@ -497,6 +639,12 @@ export interface PartnerRoutes {
       >;
     };
   };
+  'POST /v1/partner/activities': {
+    path: never;
+    query: never;
+    body: Schemas['Activity'];
+    response: Schemas['ActivityAnswer'];
+  };
   'POST /v1/partner/redemptions/authorise': {
     path: never;
     query: never;
@@ -565,7 +713,7 @@ export interface PartnerRoutes {
   };
   'GET /v1/partner/statements/{periodId}': {
     path: { periodId: string };
-    query: { format?: 'json' | 'csv' };
+    query: { format?: 'json' | 'csv'; limit?: number; after?: number | null };
     body: never;
     response: Schemas['Statement'];
   };

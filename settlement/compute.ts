@@ -4,11 +4,14 @@ import type { Db, SettlementPosition } from '../platform/index.ts';
 import { clearingKinds } from './clearing.ts';
 import { recordPeriodEvent } from './events.ts';
 import { csvHeader, csvLine, insertLines } from './lines.ts';
-import type { SettlementSettings } from './settings.ts';
 
 /** Named steps of a computation, for tests that stop a process in the middle of one. */
 export type ComputeStep = 'locked' | 'lines' | 'positions' | 'checked';
-export type ComputeHooks = { afterStep?: (step: ComputeStep) => Promise<void> };
+export type ComputeHooks = {
+  afterStep?: (step: ComputeStep) => Promise<void>;
+  /** Runs in the computation's transaction, last: what must commit with it (an audit line). */
+  beforeCommit?: (tx: Db) => Promise<void>;
+};
 
 export class SettlementImbalance extends Error {
   override name = 'SettlementImbalance';
@@ -22,7 +25,6 @@ export class SettlementImbalance extends Error {
  */
 export async function computePeriod(
   db: Db,
-  settings: SettlementSettings,
   periodId: string,
   now: Date,
   hooks: ComputeHooks = {},
@@ -35,19 +37,19 @@ export async function computePeriod(
     await sql`SET LOCAL work_mem = '256MB'`.execute(tx);
     const period = await tx
       .selectFrom('settlement_periods')
-      .select(['id', 'status', 'starts_at', 'ends_at'])
+      .select(['id', 'status', 'starts_at', 'ends_at', 'currency'])
       .where('id', '=', periodId)
       .forUpdate()
       .executeTakeFirst();
     if (period?.status !== 'closed') return false;
     await step('locked');
     const bounds = { id: period.id, startsAt: period.starts_at, endsAt: period.ends_at };
-    await insertLines(tx, bounds, settings.currency);
+    await insertLines(tx, bounds, period.currency);
     await step('lines');
     await insertPositions(tx, period.id);
     await step('positions');
     const positions = await positionsOf(tx, period.id);
-    const hubFees = await checkAgainstLedger(tx, bounds, settings.currency, positions);
+    const hubFees = await checkAgainstLedger(tx, bounds, period.currency, positions);
     await step('checked');
     await tx
       .updateTable('settlement_periods')
@@ -61,6 +63,7 @@ export async function computePeriod(
       .where('id', '=', period.id)
       .execute();
     await recordPeriodEvent(tx, 'settlement.period_computed', period, now);
+    await hooks.beforeCommit?.(tx);
     return true;
   });
 }

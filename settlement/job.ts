@@ -1,5 +1,6 @@
 import type { Clock, Db, JobDefinition } from '../platform/index.ts';
 import { type ComputeHooks, computePeriod } from './compute.ts';
+import { snapshotDuePeriods } from './liability-snapshots.ts';
 import { closeDuePeriods } from './periods.ts';
 import { loadSettlementSettings } from './settings.ts';
 
@@ -26,7 +27,7 @@ export async function runSettlement(
     .execute();
   let computed = 0;
   for (const p of due) {
-    if (await computePeriod(db, settings, p.id, clock.now(), hooks)) computed += 1;
+    if (await computePeriod(db, p.id, clock.now(), hooks)) computed += 1;
   }
   return { closed, computed };
 }
@@ -42,4 +43,17 @@ export const settlementJob: JobDefinition = {
   // Up to 31 periods a run, each committed on its own: a run cut off keeps what it computed.
   timeoutMs: 15 * 60_000,
   process: async (services) => runSettlement(services.db, services.clock),
+};
+
+/**
+ * The daily liability snapshot: every closed period gets one, taken at its cut-off, within a
+ * few minutes of the period closing. One query when there is nothing to do.
+ */
+export const liabilitySnapshotJob: JobDefinition = {
+  queue: 'liability-snapshots',
+  schedule: { everyMs: 5 * 60_000 },
+  timeoutMs: 15 * 60_000,
+  process: async (services) => ({
+    snapshots: await snapshotDuePeriods(services.db, services.clock.now()),
+  }),
 };

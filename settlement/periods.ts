@@ -63,6 +63,8 @@ export async function closeDuePeriods(
         ends_at: next.endsAt,
         status: 'closed',
         closed_at: now,
+        // Kept with the period: its amounts stay in the currency they were settled in.
+        currency: settings.currency,
       })
       .onConflict((oc) => oc.doNothing())
       .executeTakeFirst();

@@ -3,14 +3,37 @@ import { AppError, type Db } from '../platform/index.ts';
 import { computedPeriod } from './statements.ts';
 
 /**
- * Reconciliation of a partner's own transaction file against the hub's statement lines for a
- * period. The file is CSV with the header `order_id,kind,points,amount_minor`, one line per
- * order and kind (redemption or redemption_reversal) booked at the partner's counters: points
- * spent, and amount_minor the value other issuers owe the partner for them (0 for its own
- * points). The hub's side is the same per order id and kind, from lines of entries the partner
- * booked. The file is read line by line and written in batches; it is never held whole.
+ * Reconciliation of a partner's own transaction file against the hub's books for a period.
+ * The file is CSV with the header `order_id,kind,points,amount_minor`, one line per order and
+ * kind booked at the partner's counters:
+ * - accrual: points issued for a purchase; accrual_clawback: points a purchase refund took
+ *   back (negative);
+ * - redemption: points spent; redemption_reversal: points a redemption refund gave back
+ *   (negative);
+ * amount_minor is the value other issuers owe the partner for the points (0 for its own
+ * points, and for accruals and clawbacks, which move no money between partners). The hub's
+ * side of redemptions is the period's statement lines; of accruals and clawbacks, the ledger's
+ * entries booked by the partner in the period. The file is read line by line and written in
+ * batches; it is never held whole.
  */
 export type ReconcileLine = { orderId: string; kind: string; points: number; amountMinor: number };
+
+/** The line kinds a partner books, each reconciled on its own. */
+export const reconcileKinds = [
+  'accrual',
+  'accrual_clawback',
+  'redemption',
+  'redemption_reversal',
+] as const;
+
+export type KindCounts = {
+  kind: string;
+  matched: number;
+  missingAtHub: number;
+  missingAtPartner: number;
+  mismatched: number;
+};
+
 export type ReconcileOutcome = {
   matched: number;
   missingAtHub: ReconcileLine[];
@@ -19,6 +42,8 @@ export type ReconcileOutcome = {
   /** True when a list was cut at reportLinesMax; the counts below are complete. */
   truncated: boolean;
   counts: { missingAtHub: number; missingAtPartner: number; mismatched: number };
+  /** The same counts per kind: every kind a partner books, and any other kind the file named. */
+  byKind: KindCounts[];
 };
 
 export const reconcileHeader = 'order_id,kind,points,amount_minor';
@@ -105,7 +130,7 @@ export async function reconcile(
     // read as missing at the partner.
     if (lineNo === 0) throw missingHeader();
     await flush();
-    return compare(tx, period.id, input.partnerId);
+    return compare(tx, period, input.partnerId);
   });
 }
 
@@ -118,17 +143,34 @@ type Diff = {
   hub_amount: number | null;
 };
 
-/** The file against the hub's lines of orders booked at the partner's counters. */
-async function compare(tx: Db, periodId: string, partnerId: string): Promise<ReconcileOutcome> {
+/** The file against the hub's books of orders booked at the partner's counters. */
+async function compare(
+  tx: Db,
+  period: { id: string; starts_at: Date; ends_at: Date },
+  partnerId: string,
+): Promise<ReconcileOutcome> {
   await sql`
     CREATE TEMP TABLE reconciled ON COMMIT DROP AS
-    WITH hub AS (
+    WITH redeemed AS (
       SELECT order_id, kind, sum(points) AS points,
         sum(CASE WHEN role = 'acceptor' THEN value_minor ELSE 0 END) AS amount
       FROM settlement_lines
-      WHERE period_id = ${periodId}::uuid AND partner_id = ${partnerId}::uuid AND kind <> 'expiry'
+      WHERE period_id = ${period.id}::uuid AND partner_id = ${partnerId}::uuid AND kind <> 'expiry'
         AND order_id IS NOT NULL AND (role = 'acceptor' OR counterparty_id IS NULL)
       GROUP BY order_id, kind
+    ), issued AS (
+      -- The member's side of each accrual (+) and clawback (-): one posting per entry.
+      SELECT e.metadata->>'orderId' AS order_id, e.kind, sum(p.amount) AS points, 0 AS amount
+      FROM ledger_entries e
+        JOIN ledger_postings p ON p.entry_id = e.id
+        JOIN ledger_accounts a ON a.id = p.account_id AND a.kind = 'member_points'
+      WHERE e.partner_id = ${partnerId}::uuid AND e.kind IN ('accrual', 'accrual_clawback')
+        AND e.booked_at >= ${period.starts_at.toISOString()}::timestamptz
+        AND e.booked_at < ${period.ends_at.toISOString()}::timestamptz
+        AND e.metadata ? 'orderId'
+      GROUP BY 1, 2
+    ), hub AS (
+      SELECT * FROM redeemed UNION ALL SELECT * FROM issued
     ), file AS (
       SELECT order_id, kind, sum(points) AS points, sum(amount_minor) AS amount
       FROM partner_file GROUP BY order_id, kind
@@ -137,15 +179,15 @@ async function compare(tx: Db, periodId: string, partnerId: string): Promise<Rec
       f.points::int8 AS file_points, f.amount::int8 AS file_amount,
       h.points::int8 AS hub_points, h.amount::int8 AS hub_amount
     FROM file f FULL JOIN hub h ON h.order_id = f.order_id AND h.kind = f.kind`.execute(tx);
-  const { rows: counts } = await sql<{ state: string; n: number }>`
-    SELECT CASE WHEN hub_points IS NULL THEN 'missingAtHub' WHEN file_points IS NULL THEN 'missingAtPartner'
+  const { rows: counts } = await sql<{ kind: string; state: State; n: number }>`
+    SELECT kind, CASE WHEN hub_points IS NULL THEN 'missingAtHub' WHEN file_points IS NULL THEN 'missingAtPartner'
       WHEN hub_points = file_points AND hub_amount = file_amount THEN 'matched' ELSE 'mismatched' END AS state,
-      count(*)::int8 AS n FROM reconciled GROUP BY 1`.execute(tx);
+      count(*)::int8 AS n FROM reconciled GROUP BY 1, 2`.execute(tx);
   const { rows } = await sql<Diff>`
     SELECT * FROM reconciled WHERE hub_points IS NULL OR file_points IS NULL
       OR hub_points <> file_points OR hub_amount <> file_amount
     ORDER BY order_id, kind LIMIT ${reportLinesMax + 1}`.execute(tx);
-  const count = (state: string) => counts.find((c) => c.state === state)?.n ?? 0;
+  const count = (state: State) => counts.reduce((sum, c) => sum + (c.state === state ? c.n : 0), 0);
   const side = (r: Diff, points: number | null, amount: number | null): ReconcileLine => ({
     orderId: r.order_id,
     kind: r.kind,
@@ -175,5 +217,23 @@ async function compare(tx: Db, periodId: string, partnerId: string): Promise<Rec
       missingAtPartner: count('missingAtPartner'),
       mismatched: count('mismatched'),
     },
+    byKind: countsByKind(counts),
   };
+}
+
+type State = 'matched' | 'missingAtHub' | 'missingAtPartner' | 'mismatched';
+
+/** Every kind a partner books, then any other kind the file named, by name. */
+function countsByKind(counts: Array<{ kind: string; state: State; n: number }>): KindCounts[] {
+  const kinds = [...new Set([...reconcileKinds, ...counts.map((c) => c.kind).sort()])];
+  return kinds.map((kind) => {
+    const of = (state: State) => counts.find((c) => c.kind === kind && c.state === state)?.n ?? 0;
+    return {
+      kind,
+      matched: of('matched'),
+      missingAtHub: of('missingAtHub'),
+      missingAtPartner: of('missingAtPartner'),
+      mismatched: of('mismatched'),
+    };
+  });
 }

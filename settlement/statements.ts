@@ -7,7 +7,6 @@ import {
   type SettlementPosition,
 } from '../platform/index.ts';
 import { csvHeader, csvLine } from './lines.ts';
-import { loadSettlementSettings } from './settings.ts';
 
 export type StatementLine = {
   line: number;
@@ -55,8 +54,17 @@ export type Statement = {
   totals: PositionFigures;
   /** sha256 of the CSV form of this statement, fixed when the period was computed. */
   digest: string;
+  /** The period's digest and hub fees: what the signature binds this statement to. */
+  periodDigest: string | null;
+  periodHubFeesMinor: number | null;
   lines: StatementLine[];
+  /** The `after` of the next page of lines; null on the last page. */
+  next: number | null;
 };
+
+/** Lines per page of a JSON statement: by default, and at most. */
+export const statementPageLines = 1000;
+export const statementPageLinesMax = 5000;
 
 /** Lines per statement page read from the database at a time when streaming CSV. */
 const csvChunkLines = 5000;
@@ -79,15 +87,17 @@ export async function computedPeriod(db: Db, periodId: string): Promise<Settleme
 }
 
 /**
- * One partner's statement of one period, scoped to that partner. A partner without lines in
- * the period gets an empty statement with zero totals.
+ * One partner's statement of one period, scoped to that partner, one page of lines at a time
+ * (keyset on the line number, like the CSV is read); the totals are always the whole
+ * statement's. A partner without lines in the period gets an empty statement with zero totals
+ * (whether the partner exists is the caller's to check).
  */
 export async function getStatement(
   db: Db,
-  input: { periodId: string; partnerId: string },
+  input: { periodId: string; partnerId: string; limit?: number; after?: number },
 ): Promise<Statement> {
   const period = await computedPeriod(db, input.periodId);
-  const { currency } = await loadSettlementSettings(db);
+  const limit = Math.min(input.limit ?? statementPageLines, statementPageLinesMax);
   const position = await db
     .selectFrom('settlement_positions')
     .selectAll()
@@ -99,8 +109,11 @@ export async function getStatement(
     .selectAll()
     .where('period_id', '=', period.id)
     .where('partner_id', '=', input.partnerId)
+    .where('line_no', '>', input.after ?? 0)
     .orderBy('line_no')
+    .limit(limit)
     .execute();
+  const last = lines.at(-1);
   return {
     periodId: period.id,
     localDate: localDateOf(period),
@@ -108,9 +121,12 @@ export async function getStatement(
     endsAt: period.ends_at.toISOString(),
     status: period.status,
     partnerId: input.partnerId,
-    currency,
+    currency: period.currency,
     totals: figuresOf(position),
     digest: position?.digest ?? emptyDigest,
+    periodDigest: period.digest,
+    periodHubFeesMinor: period.hub_fees_minor,
+    next: last !== undefined && last.line_no < (position?.line_count ?? 0) ? last.line_no : null,
     lines: lines.map((l) => ({
       line: l.line_no,
       bookedAt: l.booked_at.toISOString(),

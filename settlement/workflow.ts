@@ -1,8 +1,13 @@
 import { sql } from 'kysely';
-import { AppError, type Db, type SettlementPeriod } from '../platform/index.ts';
+import {
+  AppError,
+  type Db,
+  inTransaction,
+  recordAudit,
+  type SettlementPeriod,
+} from '../platform/index.ts';
 import { checkAgainstLedger, positionsOf, SettlementImbalance } from './compute.ts';
 import { recordPeriodEvent } from './events.ts';
-import { loadSettlementSettings } from './settings.ts';
 import { computedPeriod, figuresOf, localDateOf, type PositionFigures } from './statements.ts';
 
 export type PeriodView = {
@@ -19,6 +24,7 @@ export type PeriodView = {
   approvedAt: string | null;
   paidBy: string | null;
   paidAt: string | null;
+  currency: string;
 };
 
 export function periodView(p: SettlementPeriod): PeriodView {
@@ -36,6 +42,7 @@ export function periodView(p: SettlementPeriod): PeriodView {
     approvedAt: p.approved_at?.toISOString() ?? null,
     paidBy: p.paid_by,
     paidAt: p.paid_at?.toISOString() ?? null,
+    currency: p.currency,
   };
 }
 
@@ -86,73 +93,108 @@ export async function periodSummary(db: Db, periodId: string): Promise<PeriodSum
   };
 }
 
+/** Who acts on a period: a finance user, by staff id. */
+export type PeriodActor = { staffId: string; now: Date };
+
 /**
- * A finance user approves a computed period: who and when are recorded. The period's postings
- * are checked against its positions once more: an entry that committed after the close with a
- * booked_at inside the period (beyond the grace) would otherwise be paid by nobody.
+ * A finance user approves a computed period: who and when are recorded, with an audit line in
+ * the same transaction. The period's postings are checked against its positions once more: an
+ * entry that committed after the close with a booked_at inside the period (beyond the grace)
+ * would otherwise be paid by nobody.
  */
 export async function approvePeriod(
   db: Db,
-  input: { periodId: string; staffId: string; now: Date },
+  input: { periodId: string } & PeriodActor,
 ): Promise<PeriodView> {
-  const period = await computedPeriod(db, input.periodId);
-  if (period.status !== 'computed')
-    throw new AppError(
-      'conflict',
-      `The period is ${period.status}; only a computed one is approved.`,
-    );
-  const positions = await positionsOf(db, period.id);
-  const { currency } = await loadSettlementSettings(db);
-  const bounds = { id: period.id, startsAt: period.starts_at, endsAt: period.ends_at };
-  try {
-    await checkAgainstLedger(db, bounds, currency, positions);
-  } catch (error) {
-    if (!(error instanceof SettlementImbalance)) throw error;
-    throw new AppError(
-      'conflict',
-      `The ledger changed after the period was computed: ${error.message}`,
-    );
-  }
-  const updated = await db.transaction().execute(async (tx) => {
-    const row = await tx
+  return inTransaction(db, async (tx) => {
+    const period = await lockedPeriod(tx, input.periodId);
+    if (period.status !== 'computed')
+      throw new AppError(
+        'conflict',
+        `The period is ${period.status}; only a computed one is approved.`,
+      );
+    const positions = await positionsOf(tx, period.id);
+    const bounds = { id: period.id, startsAt: period.starts_at, endsAt: period.ends_at };
+    try {
+      await checkAgainstLedger(tx, bounds, period.currency, positions);
+    } catch (error) {
+      if (!(error instanceof SettlementImbalance)) throw error;
+      throw new AppError(
+        'conflict',
+        `The ledger changed after the period was computed: ${error.message}`,
+      );
+    }
+    const updated = await tx
       .updateTable('settlement_periods')
       .set({ status: 'approved', approved_by: input.staffId, approved_at: input.now })
       .where('id', '=', period.id)
-      .where('status', '=', 'computed')
       .returningAll()
-      .executeTakeFirst();
-    if (row) await recordPeriodEvent(tx, 'settlement.period_approved', row, input.now);
-    return row;
+      .executeTakeFirstOrThrow();
+    await auditPeriod(tx, 'period.approve', input, period, updated);
+    await recordPeriodEvent(tx, 'settlement.period_approved', updated, input.now);
+    return periodView(updated);
   });
-  if (!updated) throw new AppError('conflict', 'The period was approved meanwhile.');
-  return periodView(updated);
 }
 
+/** The period's row, locked until the transaction ends: its workflow moves one step at a time. */
+async function lockedPeriod(tx: Db, periodId: string): Promise<SettlementPeriod> {
+  const period = await tx
+    .selectFrom('settlement_periods')
+    .selectAll()
+    .where('id', '=', periodId)
+    .forUpdate()
+    .executeTakeFirst();
+  if (!period) throw new AppError('not_found', 'No such settlement period.');
+  return period;
+}
+
+async function auditPeriod(
+  tx: Db,
+  action: string,
+  actor: PeriodActor,
+  before: SettlementPeriod,
+  after: SettlementPeriod,
+  extra: Record<string, unknown> = {},
+): Promise<void> {
+  const state = (p: SettlementPeriod) => ({
+    status: p.status,
+    digest: p.digest,
+    approvedBy: p.approved_by,
+    paidBy: p.paid_by,
+  });
+  await recordAudit(tx, {
+    actor: { kind: 'staff', id: actor.staffId },
+    action,
+    subject: before.id,
+    before: state(before),
+    after: { ...state(after), ...extra },
+    at: actor.now,
+  });
+}
+
+export type Payment = { partnerId: string; reference: string };
+
 /**
- * Records the payments of an approved period, one reference per partner whose net is not zero
- * (each pays or receives exactly that one amount), and marks the period paid.
+ * Records the payments of an approved period, the bank's reference per partner whose net is not
+ * zero (each pays or receives exactly that one amount), and marks the period paid. Four eyes:
+ * the finance user who approved the period cannot be the one who releases its money.
  */
 export async function markPaid(
   db: Db,
-  input: {
-    periodId: string;
-    staffId: string;
-    now: Date;
-    payments: Array<{ partnerId: string; reference: string }>;
-  },
+  input: { periodId: string; payments: Payment[] } & PeriodActor,
 ): Promise<PeriodView> {
-  return db.transaction().execute(async (tx) => {
-    const period = await tx
-      .selectFrom('settlement_periods')
-      .selectAll()
-      .where('id', '=', input.periodId)
-      .forUpdate()
-      .executeTakeFirst();
-    if (!period) throw new AppError('not_found', 'No such settlement period.');
+  return inTransaction(db, async (tx) => {
+    const period = await lockedPeriod(tx, input.periodId);
     if (period.status !== 'approved')
       throw new AppError(
         'conflict',
         `The period is ${period.status}; only an approved one is paid.`,
+      );
+    if (period.approved_by === input.staffId)
+      throw new AppError(
+        'four_eyes_required',
+        'You approved this period; another finance user must record its payments.',
+        { extra: { approvedBy: period.approved_by } },
       );
     const owing = await tx
       .selectFrom('settlement_positions')
@@ -160,30 +202,13 @@ export async function markPaid(
       .where('period_id', '=', period.id)
       .where('net_minor', '<>', 0)
       .execute();
-    const given = new Map(input.payments.map((p) => [p.partnerId, p.reference]));
-    const missing = owing.filter((o) => !given.has(o.partner_id)).map((o) => o.partner_id);
-    const unknown = [...given.keys()].filter((id) => !owing.some((o) => o.partner_id === id));
-    if (missing.length > 0 || unknown.length > 0) {
-      throw new AppError(
-        'validation_failed',
-        'Every partner with a net amount needs one payment reference.',
-        {
-          fields: [
-            ...missing.map((id) => ({ field: `payments.${id}`, reason: 'missing' })),
-            ...unknown.map((id) => ({
-              field: `payments.${id}`,
-              reason: 'no net amount to pay in this period',
-            })),
-          ],
-        },
-      );
-    }
-    for (const [partnerId, reference] of given) {
+    checkPayments(owing, input.payments);
+    for (const p of input.payments) {
       await tx
         .updateTable('settlement_positions')
-        .set({ payment_reference: reference })
+        .set({ payment_reference: p.reference })
         .where('period_id', '=', period.id)
-        .where('partner_id', '=', partnerId)
+        .where('partner_id', '=', p.partnerId)
         .execute();
     }
     const paid = await tx
@@ -192,7 +217,34 @@ export async function markPaid(
       .where('id', '=', period.id)
       .returningAll()
       .executeTakeFirstOrThrow();
+    await auditPeriod(tx, 'period.paid', input, period, paid, { payments: input.payments });
     await recordPeriodEvent(tx, 'settlement.period_paid', paid, input.now);
     return periodView(paid);
   });
+}
+
+/** One reference for every partner with a net amount, none for anyone else, none twice. */
+function checkPayments(owing: Array<{ partner_id: string }>, payments: Payment[]): void {
+  const owes = new Set(owing.map((o) => o.partner_id));
+  const given = new Map<string, number>();
+  const fields: Array<{ field: string; reason: string }> = [];
+  payments.forEach((p, i) => {
+    if (given.has(p.partnerId))
+      fields.push({ field: `payments.${i}.partnerId`, reason: 'named twice' });
+    else if (!owes.has(p.partnerId))
+      fields.push({
+        field: `payments.${i}.partnerId`,
+        reason: 'no net amount to pay in this period',
+      });
+    given.set(p.partnerId, i);
+  });
+  for (const id of owes) {
+    if (!given.has(id)) fields.push({ field: `payments.${id}`, reason: 'missing' });
+  }
+  if (fields.length > 0)
+    throw new AppError(
+      'validation_failed',
+      'Every partner with a net amount needs one payment reference.',
+      { fields },
+    );
 }

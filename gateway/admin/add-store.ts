@@ -1,5 +1,6 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { addStore, getPartner, NewStoreSchema } from '../../partners/index.ts';
+import { audited, auditState } from '../audit.ts';
 import type { StaffEnv } from '../context.ts';
 import {
   json,
@@ -29,9 +30,14 @@ export const route = createRoute({
 
 export function register(app: OpenAPIHono<StaffEnv>): void {
   app.openapi(route, async (c) => {
-    const db = c.get('services').db;
-    const partner = await getPartner(db, c.req.valid('param').partnerId);
-    const store = await addStore(db, partner.id, c.req.valid('json'));
+    const { partnerId } = c.req.valid('param');
+    const input = c.req.valid('json');
+    const store = await audited(c, async (tx) => {
+      const partner = await getPartner(tx, partnerId);
+      const added = await addStore(tx, partner.id, input);
+      const after = auditState(storeView(added));
+      return { result: added, audit: { action: 'store.add', subject: partner.id, after } };
+    });
     return c.json(storeView(store), 201);
   });
 }

@@ -1,5 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { publishBenefit, publisherBenefits, withdrawBenefit } from '../../members/index.ts';
+import { audited, auditState } from '../audit.ts';
 import {
   BenefitIdParam,
   PublishBenefitSchema,
@@ -55,10 +56,15 @@ export const withdrawRoute = createRoute({
 
 export function register(app: OpenAPIHono<StaffEnv>): void {
   app.openapi(publishRoute, async (c) => {
-    const benefit = await publishBenefit(
-      c.get('services'),
-      publishInput(null, c.req.valid('json')),
-    );
+    const input = publishInput(null, c.req.valid('json'));
+    const benefit = await audited(c, async (tx) => {
+      const published = await publishBenefit({ ...c.get('services'), db: tx }, input);
+      const after = auditState(publishedBenefitView(published));
+      return {
+        result: published,
+        audit: { action: 'benefit.publish', subject: published.id, after },
+      };
+    });
     c.get('logger').info({ benefitId: benefit.id }, 'hub benefit published');
     return c.json(publishedBenefitView(benefit), 201);
   });
@@ -68,7 +74,14 @@ export function register(app: OpenAPIHono<StaffEnv>): void {
   });
   app.openapi(withdrawRoute, async (c) => {
     const { benefitId } = c.req.valid('param');
-    await withdrawBenefit(c.get('services'), { partnerId: null, benefitId });
+    await audited(c, async (tx) => {
+      await withdrawBenefit({ ...c.get('services'), db: tx }, { partnerId: null, benefitId });
+      const after = { status: 'withdrawn' };
+      return {
+        result: undefined,
+        audit: { action: 'benefit.withdraw', subject: benefitId, after },
+      };
+    });
     c.get('logger').info({ benefitId }, 'hub benefit withdrawn');
     return c.json({ benefitId, status: 'withdrawn' as const }, 200);
   });

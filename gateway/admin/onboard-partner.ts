@@ -1,5 +1,6 @@
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { OnboardPartnerSchema, onboardPartner } from '../../partners/index.ts';
+import { audited, auditState } from '../audit.ts';
 import type { StaffEnv } from '../context.ts';
 import { json, PartnerSchema, partnerView, problems } from '../schemas.ts';
 
@@ -21,7 +22,12 @@ export const route = createRoute({
 
 export function register(app: OpenAPIHono<StaffEnv>): void {
   app.openapi(route, async (c) => {
-    const partner = await onboardPartner(c.get('services').db, c.req.valid('json'));
+    const input = c.req.valid('json');
+    const partner = await audited(c, async (tx) => {
+      const made = await onboardPartner(tx, input, `staff:${c.get('staff').id}`);
+      const after = auditState(partnerView(made));
+      return { result: made, audit: { action: 'partner.onboard', subject: made.id, after } };
+    });
     c.get('logger').info({ partnerId: partner.id }, 'partner onboarded');
     return c.json(partnerView(partner), 201);
   });

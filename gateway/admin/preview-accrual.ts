@@ -1,13 +1,14 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
 import { scorePurchase } from '../../counter/index.ts';
 import { cachedTiers } from '../../members/index.ts';
-import { getPartner, getPartnerRules } from '../../partners/index.ts';
+import { type Accrual, getPartner, getPartnerRules } from '../../partners/index.ts';
+import type { Services } from '../../platform/index.ts';
 import type { StaffEnv } from '../context.ts';
 import { json, PartnerIdParam, partnerAdminProblems } from '../schemas.ts';
 
 const amount = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
 
-const PreviewSchema = z
+export const PreviewSchema = z
   .object({
     amountMinor: amount,
     lines: z
@@ -59,23 +60,33 @@ export const route = createRoute({
   },
 });
 
+export type PreviewInput = z.infer<typeof PreviewSchema>;
+
+/** What the partner's earn rule awards for a purchase, scored as the counter scores it. */
+export async function previewAccrual(
+  services: Services,
+  partnerId: string,
+  input: PreviewInput,
+): Promise<Accrual> {
+  const { db, clock } = services;
+  const partner = await getPartner(db, partnerId);
+  const [rules, tiers] = await Promise.all([getPartnerRules(db, partner.id), cachedTiers(db)]);
+  // Scored as a purchase at the counter is, alliance tiers included.
+  return scorePurchase(
+    rules,
+    tiers,
+    {
+      amountMinor: input.amountMinor,
+      lines: input.lines,
+      at: input.at ? new Date(input.at) : clock.now(),
+    },
+    { tier: input.tier, paidMember: input.paidMember },
+  );
+}
+
 export function register(app: OpenAPIHono<StaffEnv>): void {
   app.openapi(route, async (c) => {
-    const { db, clock } = c.get('services');
-    const partner = await getPartner(db, c.req.valid('param').partnerId);
-    const [rules, tiers] = await Promise.all([getPartnerRules(db, partner.id), cachedTiers(db)]);
-    const input = c.req.valid('json');
-    // Scored as a purchase at the counter is, alliance tiers included.
-    const accrual = scorePurchase(
-      rules,
-      tiers,
-      {
-        amountMinor: input.amountMinor,
-        lines: input.lines,
-        at: input.at ? new Date(input.at) : clock.now(),
-      },
-      { tier: input.tier, paidMember: input.paidMember },
-    );
-    return c.json(accrual, 200);
+    const { partnerId } = c.req.valid('param');
+    return c.json(await previewAccrual(c.get('services'), partnerId, c.req.valid('json')), 200);
   });
 }

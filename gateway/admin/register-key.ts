@@ -1,5 +1,11 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { getPartner, PublicJwkSchema, registerPartnerKey } from '../../partners/index.ts';
+import {
+  announcePartnerChange,
+  getPartner,
+  PublicJwkSchema,
+  registerPartnerKey,
+} from '../../partners/index.ts';
+import { audited, auditState } from '../audit.ts';
 import type { StaffEnv } from '../context.ts';
 import {
   json,
@@ -48,10 +54,17 @@ export const route = createRoute({
 
 export function register(app: OpenAPIHono<StaffEnv>): void {
   app.openapi(route, async (c) => {
-    const db = c.get('services').db;
-    const partner = await getPartner(db, c.req.valid('param').partnerId);
-    const key = await registerPartnerKey(db, partner.id, c.req.valid('json').jwk);
-    c.get('logger').info({ partnerId: partner.id, kid: key.kid }, 'partner key registered');
+    const { partnerId } = c.req.valid('param');
+    const { jwk } = c.req.valid('json');
+    const key = await audited(c, async (tx) => {
+      const partner = await getPartner(tx, partnerId);
+      const added = await registerPartnerKey(tx, partner.id, jwk);
+      const after = auditState(partnerKeyView(added));
+      return { result: added, audit: { action: 'key.register', subject: partner.id, after } };
+    });
+    // The key was added in a transaction: this process's copy is dropped once it committed.
+    await announcePartnerChange(c.get('services'), partnerId);
+    c.get('logger').info({ partnerId, kid: key.kid }, 'partner key registered');
     return c.json(partnerKeyView(key), 201);
   });
 }

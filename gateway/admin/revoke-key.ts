@@ -1,5 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { announcePartnerChange, revokePartnerKey } from '../../partners/index.ts';
+import { announcePartnerChange, listPartnerKeys, revokePartnerKey } from '../../partners/index.ts';
+import { audited, auditState } from '../audit.ts';
 import type { StaffEnv } from '../context.ts';
 import {
   json,
@@ -36,7 +37,17 @@ export function register(app: OpenAPIHono<StaffEnv>): void {
   app.openapi(route, async (c) => {
     const { partnerId, kid } = c.req.valid('param');
     const services = c.get('services');
-    const key = await revokePartnerKey(services.db, partnerId, kid, services.clock.now());
+    const key = await audited(c, async (tx) => {
+      const found = (await listPartnerKeys(tx, partnerId)).find((k) => k.kid === kid);
+      const revoked = await revokePartnerKey(tx, partnerId, kid, services.clock.now());
+      const audit = {
+        action: 'key.revoke',
+        subject: partnerId,
+        before: found ? auditState(partnerKeyView(found)) : null,
+        after: auditState(partnerKeyView(revoked)),
+      };
+      return { result: revoked, audit };
+    });
     await announcePartnerChange(services, partnerId);
     c.get('logger').info({ partnerId, kid }, 'partner key revoked');
     return c.json(partnerKeyView(key), 200);

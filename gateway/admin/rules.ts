@@ -2,12 +2,16 @@ import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import {
   announcePartnerChange,
   BurnRuleSchema,
+  type EarnRule,
   EarnRuleSchema,
   getPartner,
   getPartnerRules,
+  type PartnerRules,
   setBurnRule,
   setEarnRule,
 } from '../../partners/index.ts';
+import type { Db, Services, Staff } from '../../platform/index.ts';
+import { type AuditNote, audited, auditedBy, auditState } from '../audit.ts';
 import type { StaffEnv } from '../context.ts';
 import { json, PartnerIdParam, PartnerRulesSchema, partnerAdminProblems } from '../schemas.ts';
 
@@ -51,6 +55,31 @@ export const putBurnRoute = createRoute({
   responses: { 200: json(PartnerRulesSchema, 'The rules in force'), ...partnerAdminProblems },
 });
 
+/**
+ * A staff member replaces a partner's earn rule: saved with its audit line in one transaction,
+ * then announced so that every hub process drops its copy now. The admin API and the
+ * operator's page both come here.
+ */
+/**
+ * An operator replaces a partner's earn rule (the admin API and the operator's page): audited
+ * with the rules before and after in the same transaction, then announced to every process.
+ */
+export async function replaceEarnRule(
+  services: Services,
+  staff: Staff,
+  input: { partnerId: string; rule: EarnRule },
+): Promise<PartnerRules> {
+  const { partnerId, rule } = input;
+  const at = services.clock.now();
+  const rules = await auditedBy(services, staff, (tx) =>
+    ruleChange(tx, partnerId, 'rule.earn', () => setEarnRule(tx, partnerId, rule, at)),
+  );
+  // Other hub processes drop their copy of the rules now, not when it expires.
+  await announcePartnerChange(services, partnerId);
+  services.logger.info({ partnerId }, 'earn rule replaced');
+  return rules;
+}
+
 export function register(app: OpenAPIHono<StaffEnv>): void {
   app.openapi(getRoute, async (c) => {
     const db = c.get('services').db;
@@ -58,20 +87,35 @@ export function register(app: OpenAPIHono<StaffEnv>): void {
     return c.json(await getPartnerRules(db, partner.id), 200);
   });
   app.openapi(putEarnRoute, async (c) => {
-    const { db, clock } = c.get('services');
-    const partner = await getPartner(db, c.req.valid('param').partnerId);
-    await setEarnRule(db, partner.id, c.req.valid('json'), clock.now());
-    // Other hub processes drop their copy of the rules now, not when it expires.
-    await announcePartnerChange(c.get('services'), partner.id);
-    c.get('logger').info({ partnerId: partner.id }, 'earn rule replaced');
-    return c.json(await getPartnerRules(db, partner.id), 200);
+    const input = { partnerId: c.req.valid('param').partnerId, rule: c.req.valid('json') };
+    return c.json(await replaceEarnRule(c.get('services'), c.get('staff'), input), 200);
   });
   app.openapi(putBurnRoute, async (c) => {
-    const { db, clock } = c.get('services');
-    const partner = await getPartner(db, c.req.valid('param').partnerId);
-    await setBurnRule(db, partner.id, c.req.valid('json'), clock.now());
-    await announcePartnerChange(c.get('services'), partner.id);
-    c.get('logger').info({ partnerId: partner.id }, 'burn rule replaced');
-    return c.json(await getPartnerRules(db, partner.id), 200);
+    const { partnerId } = c.req.valid('param');
+    const rule = c.req.valid('json');
+    const at = c.get('services').clock.now();
+    const rules = await audited(c, (tx) =>
+      ruleChange(tx, partnerId, 'rule.burn', () => setBurnRule(tx, partnerId, rule, at)),
+    );
+    await announcePartnerChange(c.get('services'), partnerId);
+    c.get('logger').info({ partnerId }, 'burn rule replaced');
+    return c.json(rules, 200);
   });
+}
+
+/** A rule replaced, with the rules in force before and after it for the audit log. */
+async function ruleChange(
+  tx: Db,
+  partnerId: string,
+  action: string,
+  change: () => Promise<void>,
+): Promise<{ result: PartnerRules; audit: AuditNote }> {
+  const partner = await getPartner(tx, partnerId);
+  const before = await getPartnerRules(tx, partner.id);
+  await change();
+  const after = await getPartnerRules(tx, partner.id);
+  return {
+    result: after,
+    audit: { action, subject: partner.id, before: auditState(before), after: auditState(after) },
+  };
 }

@@ -1,5 +1,6 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
-import { announcePartnerChange, updatePartner } from '../../partners/index.ts';
+import { announcePartnerChange, getPartner, updatePartner } from '../../partners/index.ts';
+import { audited, auditState } from '../audit.ts';
 import type { StaffEnv } from '../context.ts';
 import {
   json,
@@ -47,7 +48,16 @@ export function register(app: OpenAPIHono<StaffEnv>): void {
   app.openapi(route, async (c) => {
     const { partnerId } = c.req.valid('param');
     const services = c.get('services');
-    const partner = await updatePartner(services.db, partnerId, c.req.valid('json'));
+    const change = c.req.valid('json');
+    const partner = await audited(c, async (tx) => {
+      const before = auditState(partnerView(await getPartner(tx, partnerId)));
+      const updated = await updatePartner(tx, partnerId, change);
+      const after = auditState(partnerView(updated));
+      return {
+        result: updated,
+        audit: { action: 'partner.update', subject: partnerId, before, after },
+      };
+    });
     await announcePartnerChange(services, partnerId);
     c.get('logger').info({ partnerId, status: partner.status }, 'partner updated');
     return c.json(partnerView(partner), 200);

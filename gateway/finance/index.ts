@@ -1,11 +1,16 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import { registerAudit } from '../audit.ts';
 import type { StaffEnv } from '../context.ts';
 import { hubRouter } from '../router.ts';
 import { requireStaff } from '../staff.ts';
 import * as approve from './approve.ts';
+import * as liability from './liability.ts';
 import * as listPeriods from './list-periods.ts';
 import * as markPaid from './mark-paid.ts';
+import * as paymentFile from './payment-file.ts';
 import * as reconcile from './reconcile.ts';
+import * as revenue from './revenue.ts';
+import * as settle from './settle.ts';
 import * as statement from './statement.ts';
 import * as summary from './summary.ts';
 
@@ -13,8 +18,20 @@ import * as summary from './summary.ts';
 export function financeRoutes(): OpenAPIHono<StaffEnv> {
   const app = hubRouter<StaffEnv>();
   app.use('*', requireStaff('finance'));
-  for (const endpoint of [listPeriods, summary, statement, approve, markPaid, reconcile]) {
+  for (const endpoint of [
+    listPeriods,
+    settle,
+    summary,
+    statement,
+    approve,
+    paymentFile,
+    markPaid,
+    reconcile,
+    revenue,
+    liability,
+  ]) {
     endpoint.register(app);
   }
+  registerAudit(app, 'finance');
   return app;
 }

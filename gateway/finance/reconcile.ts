@@ -1,4 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { getPartner } from '../../partners/index.ts';
 import { reconcile } from '../../settlement/index.ts';
 import { bodyBytes, textChunks } from '../body.ts';
 import type { StaffEnv } from '../context.ts';
@@ -27,6 +28,7 @@ export const route = createRoute({
 export function register(app: OpenAPIHono<StaffEnv>): void {
   app.openapi(route, async (c) => {
     const { periodId, partnerId } = c.req.valid('param');
+    await getPartner(c.get('services').db, partnerId);
     const outcome = await reconcile(c.get('services').db, {
       periodId,
       partnerId,

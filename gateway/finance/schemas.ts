@@ -19,6 +19,7 @@ export const PeriodSchema = z
     approvedAt: z.string().nullable(),
     paidBy: z.uuid().nullable(),
     paidAt: z.string().nullable(),
+    currency: z.string().openapi({ description: 'fixed when the period was closed' }),
   })
   .openapi('SettlementPeriod');
 

@@ -1,4 +1,5 @@
 import { createRoute, type OpenAPIHono, z } from '@hono/zod-openapi';
+import { getPartner } from '../../partners/index.ts';
 import type { StaffEnv } from '../context.ts';
 import { StatementQuery, statementContent, statementResponse } from '../statement-response.ts';
 import { PeriodIdParam, periodProblems } from './schemas.ts';
@@ -24,10 +25,9 @@ export const route = createRoute({
 export function register(app: OpenAPIHono<StaffEnv>): void {
   app.openapi(route, async (c) => {
     const { periodId, partnerId } = c.req.valid('param');
-    return statementResponse(c, c.get('services').db, {
-      periodId,
-      partnerId,
-      format: c.req.valid('query').format,
-    });
+    const services = c.get('services');
+    // A typo in the partner id is an error, not an empty statement.
+    await getPartner(services.db, partnerId);
+    return statementResponse(c, services, { ...c.req.valid('query'), periodId, partnerId });
   });
 }

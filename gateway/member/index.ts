@@ -1,5 +1,6 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import { outboxSender, type SignInCodeSender } from '../../members/index.ts';
+import type { Services } from '../../platform/index.ts';
 import { hubRouter } from '../router.ts';
 import { memberSession } from './auth.ts';
 import { registerBenefits } from './benefits.ts';
@@ -24,6 +25,14 @@ export type MemberRoutesOptions = {
   demo: boolean;
 };
 
+/** How sign-in codes leave: the operator's sender, else the demo's outbox, else none (503). */
+export function signInSenderFor(
+  options: MemberRoutesOptions,
+): (services: Services) => SignInCodeSender | undefined {
+  const { signInSender, demo } = options;
+  return (services) => signInSender ?? (demo ? outboxSender(services) : undefined);
+}
+
 /** The member API: sign-in, and /v1/me for the signed-in member's own data only. */
 export function memberRoutes(options: MemberRoutesOptions): OpenAPIHono<MemberEnv> {
   // Bad input is answered by the app's defaultHook, which mounted routers inherit.
@@ -37,14 +46,13 @@ export function memberRoutes(options: MemberRoutesOptions): OpenAPIHono<MemberEn
   app.use('/v1/me', memberSession);
   app.use('/v1/me/*', memberSession);
 
-  const { signInSender, demo } = options;
-  registerSignIn(app, (services) => signInSender ?? (demo ? outboxSender(services) : undefined));
+  registerSignIn(app, signInSenderFor(options));
   registerMe(app);
   registerPaid(app);
   registerBenefits(app);
   registerPayCodes(app);
   registerSelfService(app);
   // Outside demo mode the route does not exist: 404 like any unknown path, absent from the document.
-  if (demo) registerDevOutbox(app);
+  if (options.demo) registerDevOutbox(app);
   return app;
 }

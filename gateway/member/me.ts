@@ -207,7 +207,7 @@ export const getGrowthRoute = createRoute({
                 id: z.string(),
                 partnerId: z.string().nullable(),
                 brand: z.string().nullable(),
-                kind: z.enum(['purchase', 'refund', 'check_in', 'review', 'other']),
+                kind: z.enum(['purchase', 'refund', 'check_in', 'review', 'login', 'other']),
                 amount: z.number().int(),
                 occurredAt: z.string(),
               }),

@@ -6,6 +6,7 @@ import { partnerAuth } from '../partner-auth.ts';
 import { onError } from '../problem.ts';
 import { hubRouter } from '../router.ts';
 import * as accruals from './accruals.ts';
+import * as activities from './activities.ts';
 import * as addStore from './add-store.ts';
 import * as benefits from './benefits.ts';
 import * as keys from './keys.ts';
@@ -51,6 +52,7 @@ export function partnerRoutes(): OpenAPIHono<PartnerEnv> {
     rules,
     members,
     accruals,
+    activities,
     redemptions,
     refunds,
     benefits,

@@ -28,10 +28,10 @@ export const route = createRoute({
 export function register(app: OpenAPIHono<PartnerEnv>): void {
   app.openapi(route, async (c) => {
     // Scoped to the signer: a partner can only ever read its own statement.
-    return statementResponse(c, c.get('services').db, {
+    return statementResponse(c, c.get('services'), {
+      ...c.req.valid('query'),
       periodId: c.req.valid('param').periodId,
       partnerId: c.get('partner').id,
-      format: c.req.valid('query').format,
     });
   });
 }

@@ -50,7 +50,9 @@ describe('the demo alliance’s settlement', () => {
     const payments = summary.partners
       .filter((p) => p.netMinor !== 0)
       .map((p, i) => ({ partnerId: p.partnerId, reference: `DEMO-PAY-${i}` }));
-    const paid = await call('POST', `/v1/finance/periods/${id}/paid`, { payments });
+    // Four eyes: another finance user releases the money.
+    const payer = await staffToken(hub, 'finance');
+    const paid = await call('POST', `/v1/finance/periods/${id}/paid`, { payments }, payer);
     expect(await paid.json()).toMatchObject({ status: 'paid' });
     expect(await verifyLedger(hub.services.db)).toEqual([]);
   });

@@ -89,12 +89,18 @@ describe('/v1/finance', () => {
     expect(await approved.json()).toMatchObject({ status: 'approved' });
     const again = await asFinance('POST', `/v1/finance/periods/${periodId}/approve`);
     expect(again.status).toBe(409);
-    const paid = await asFinance('POST', `/v1/finance/periods/${periodId}/paid`, {
-      payments: [
-        { partnerId: issuer.partner.id, reference: 'IN-0001' },
-        { partnerId: acceptor.partner.id, reference: 'OUT-0001' },
-      ],
-    });
+    const second = await staffToken(hub, 'finance');
+    const paid = await asFinance(
+      'POST',
+      `/v1/finance/periods/${periodId}/paid`,
+      {
+        payments: [
+          { partnerId: issuer.partner.id, reference: 'IN-0001' },
+          { partnerId: acceptor.partner.id, reference: 'OUT-0001' },
+        ],
+      },
+      second,
+    );
     expect(await paid.json()).toMatchObject({ status: 'paid' });
     await expectSoundLedger(ledger);
   });
@@ -151,6 +157,18 @@ describe('reconciliation', () => {
     missingAtPartner: [{ orderId: 'ORD-3', kind: 'redemption', points: 100, amountMinor: 100 }],
     truncated: false,
     counts: { missingAtHub: 1, missingAtPartner: 1, mismatched: 1 },
+    byKind: [
+      { kind: 'accrual', matched: 0, missingAtHub: 0, missingAtPartner: 0, mismatched: 0 },
+      { kind: 'accrual_clawback', matched: 0, missingAtHub: 0, missingAtPartner: 0, mismatched: 0 },
+      { kind: 'redemption', matched: 1, missingAtHub: 1, missingAtPartner: 1, mismatched: 1 },
+      {
+        kind: 'redemption_reversal',
+        matched: 0,
+        missingAtHub: 0,
+        missingAtPartner: 0,
+        mismatched: 0,
+      },
+    ],
   };
 
   it('answers a partner: matched, missing on either side, mismatched with both values', async () => {

@@ -21,7 +21,6 @@ import { createMember, createPartner, recordPurchase } from '../support/members.
 
 // 88VIP-style: 888 CNY a year, 88 CNY from 2-star.
 const clock = manualClock(new Date('2026-03-01T00:00:00Z'));
-const dayMs = 86_400_000;
 let hub: TestHub;
 let ledger: Ledger;
 let app: ReturnType<typeof createApp>;

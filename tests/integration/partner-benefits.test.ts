@@ -105,7 +105,7 @@ describe('partner benefits: happy path', () => {
     const retried = await use(alice, body);
     expect(await second.json()).toMatchObject({ duplicate: false, usesLeft: 0 });
     expect(await retried.json()).toMatchObject({ duplicate: true, usesLeft: 0 });
-    // Used up, it stays in the member's list (with 0 uses left and when they renew).
+    // The member still sees it, with 0 uses left (member-self-service.test.ts checks the figures).
     expect(await memberSees(m.memberId)).toContain(benefit.id);
 
     const third = await use(alice, { member: { memberId: m.memberId }, benefitId: benefit.id });

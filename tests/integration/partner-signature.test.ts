@@ -134,6 +134,17 @@ const signedRoutes: SignedRoute[] = [
   { method: 'POST', path: '/v1/partner/accruals', okStatus: 200, body: () => counter.purchase() },
   {
     method: 'POST',
+    path: '/v1/partner/activities',
+    okStatus: 200,
+    body: () => ({
+      member: { customerId: counter.members[0]?.customerId },
+      kind: 'review',
+      activityId: uniqueCode('a'),
+      occurredAt: hub.services.clock.now().toISOString(),
+    }),
+  },
+  {
+    method: 'POST',
     path: '/v1/partner/accruals/batch',
     okStatus: 200,
     body: () => ({ purchases: [counter.purchase(), counter.purchase()] }),
@@ -270,6 +281,7 @@ beforeAll(async () => {
       status: 'computed',
       closed_at: day.ends_at,
       computed_at: day.ends_at,
+      currency: 'CNY',
     })
     .execute();
 });

@@ -265,13 +265,12 @@ describe('a fixed day of four partners', () => {
     await expectSoundLedger(ledger);
   });
 
-  it('is approved and paid by finance, with who and when', async () => {
+  it('is approved and paid by two finance users, with who and when', async () => {
     const p1 = await periodId(0);
-    const { staff } = await createStaff(hub.services.db, {
-      name: uniqueCode('fin'),
-      role: 'finance',
-    });
-    const staffId = staff.id;
+    const newFinance = async () =>
+      (await createStaff(hub.services.db, { name: uniqueCode('fin'), role: 'finance' })).staff.id;
+    const staffId = await newFinance();
+    const payerId = await newFinance();
     const now = clock.now();
     await expect(
       markPaid(hub.services.db, { periodId: p1, staffId, now, payments: [] }),
@@ -284,21 +283,21 @@ describe('a fixed day of four partners', () => {
     await expect(
       markPaid(hub.services.db, {
         periodId: p1,
-        staffId,
+        staffId: payerId,
         now,
         payments: [{ partnerId: A, reference: 'x' }],
       }),
     ).rejects.toMatchObject({ type: 'validation_failed' });
     const paid = await markPaid(hub.services.db, {
       periodId: p1,
-      staffId,
+      staffId: payerId,
       now,
       payments: [A, B, C, D].map((partnerId) => ({
         partnerId,
         reference: `bank-${partnerId.slice(-4)}`,
       })),
     });
-    expect(paid).toMatchObject({ status: 'paid', paidBy: staffId });
+    expect(paid).toMatchObject({ status: 'paid', approvedBy: staffId, paidBy: payerId });
   });
 
   it("charges the issuer the hub's share of breakage in the expiry entry when the alliance sets one", async () => {

@@ -223,13 +223,11 @@ describe('tier configuration', () => {
   it('lets the operator move a threshold, and refuses a ladder that does not rise', async () => {
     const { updateTier } = await import('../../members/index.ts');
     await expect(
-      updateTier(hub.services.db, 'star2', { thresholdGrowth: 50000 }),
+      updateTier(hub.services, 'star2', { thresholdGrowth: 50000 }),
     ).rejects.toMatchObject({ type: 'business_rule' });
-    await expect(
-      updateTier(hub.services.db, 'star1', { earnMultiplier: 'fast' }),
-    ).rejects.toThrow();
-    const tiers = await updateTier(hub.services.db, 'star1', { thresholdGrowth: 60000 });
+    await expect(updateTier(hub.services, 'star1', { earnMultiplier: 'fast' })).rejects.toThrow();
+    const tiers = await updateTier(hub.services, 'star1', { thresholdGrowth: 60000 });
     expect(tiers.find((t) => t.code === 'star1')?.thresholdGrowth).toBe(60000);
-    await updateTier(hub.services.db, 'star1', { thresholdGrowth: 50000 });
+    await updateTier(hub.services, 'star1', { thresholdGrowth: 50000 });
   });
 });

@@ -81,3 +81,17 @@ export function decisionFor(op: Operation): Decision | undefined {
   const rule = rules.length === 1 ? rules[0] : undefined;
   return rule && { allowed: rule.allowed, why: rule.why };
 }
+
+/**
+ * The server-rendered pages (gateway/pages/): for people, not an API, so not in /openapi.json.
+ * Who may open them is tested by tests/integration/pages.test.ts (every page route, every
+ * kind of visitor) and tests/e2e/.
+ */
+export function isPageRoute(route: string): boolean {
+  const path = route.slice(route.indexOf(' ') + 1);
+  return (
+    path === '/' ||
+    path === '/assets/hub.css' ||
+    /^\/(sign-in|sign-out|me|staff|finance|admin|portal)(\/|$)/.test(path)
+  );
+}
