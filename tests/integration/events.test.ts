@@ -237,10 +237,15 @@ describe('events of settlement', () => {
     expect(approved.map((e) => [e.type, e.data.periodId])).toEqual([
       ['settlement.period_approved', periodId],
     ]);
+    // Four eyes: another finance user records the payments.
+    const { staff: payer } = await createStaff(hub.services.db, {
+      name: uniqueCode('f'),
+      role: 'finance',
+    });
     const paid = await eventsOf(() =>
       markPaid(hub.services.db, {
         periodId,
-        staffId: staff.id,
+        staffId: payer.id,
         now,
         payments: [
           { partnerId: issuer, reference: 'pay-1' },
