@@ -3,6 +3,7 @@ import {
   type ExpiryPostings,
   type ExtraPostings,
   type Ledger,
+  processShards,
 } from './ledger/index.ts';
 import { demoPaymentProvider, type PaymentProvider } from './members/index.ts';
 import type { Services } from './platform/index.ts';
@@ -29,7 +30,8 @@ export type Domains = {
 export async function openDomains(services: Services): Promise<Domains> {
   const settings = await loadSettlementSettings(services.db);
   return {
-    ledger: createLedger(services),
+    // Each process of a machine writes its own shards of the issuers' accounts (HUB_PROCESSES).
+    ledger: createLedger(services, {}, processShards(services.config.processes)),
     clearing: clearingPostings(settings),
     expiryPostings: breakagePostings(settings),
     paymentProvider: services.config.demo ? demoPaymentProvider() : null,

@@ -6,15 +6,19 @@
  * Usage: node main.ts [serve|work|all]
  */
 
+import cluster from 'node:cluster';
 import { openDomains } from './domains.ts';
 import { type RunningGateway, startGateway } from './gateway/index.ts';
 import { jobDefinitions } from './jobs.ts';
 import {
   ConfigError,
+  createLogger,
+  joinCluster,
   loadConfig,
   openServices,
   pendingMigrations,
   type RunningWorkers,
+  runPrimary,
   type Services,
   StartupError,
   startWorkers,
@@ -31,6 +35,11 @@ function parseRole(arg: string | undefined): Role {
 async function run(): Promise<void> {
   const role = parseRole(process.argv[2]);
   const config = loadConfig();
+  if (config.processes.count > 1 && cluster.isPrimary) {
+    runPrimary(config, createLogger(config.logLevel), role);
+    return;
+  }
+  const inCluster = joinCluster();
   const services = await openServices(config);
   const pending = await pendingMigrations(services.db);
   if (pending.length > 0) {
@@ -45,7 +54,10 @@ async function run(): Promise<void> {
   let workers: RunningWorkers | undefined;
   if (role !== 'work') gateway = await startGateway(services, domains);
   if (role !== 'serve') workers = await startWorkers(services, jobDefinitions(domains));
-  services.logger.info({ role, url: gateway?.url }, 'hub started');
+  if (cluster.isWorker) {
+    services.logger.info({ role, index: config.processes.index }, 'hub process started');
+    inCluster.listening(gateway?.url);
+  } else services.logger.info({ role, url: gateway?.url }, 'hub started');
 
   installShutdown(services, async () => {
     await gateway?.stop();
@@ -60,6 +72,8 @@ function installShutdown(services: Services, stopWork: () => Promise<void>): voi
   const shutdown = async (signal: string) => {
     if (stopping) return;
     stopping = true;
+    // /readyz answers 503 from now on, while requests in flight finish.
+    services.lifecycle.draining = true;
     services.logger.info({ signal }, 'shutting down: finishing work in flight');
     const deadline = setTimeout(() => {
       services.logger.error('shutdown grace period ran out; exiting');

@@ -133,6 +133,7 @@ export type Earning = {
 export function createEarning(deps: CounterDeps): Earning {
   const writer: GroupCommitWriter<EarnItem, PurchaseOutcome> = deps.ledger.groupCommit(
     (items: EarnItem[], shard: number) => writeEarnBatch(deps, items, shard),
+    { name: 'purchases' },
   );
   const prepare = async (
     partnerId: string,

@@ -19,6 +19,7 @@ import {
 import { type RefundAnswer, refundPurchase, refundRedemption } from './refund.ts';
 import { type PaidSavings, paidSavings } from './savings.ts';
 
+export { type TillRecords, tillRecordsSince } from './audit.ts';
 export type { CounterDeps } from './deps.ts';
 export {
   type KnownRef,

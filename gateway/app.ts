@@ -3,7 +3,7 @@ import { requestId } from 'hono/request-id';
 import { type Counter, createCounter } from '../counter/index.ts';
 import { createLedger, type ExtraPostings, type Ledger } from '../ledger/index.ts';
 import type { PaymentProvider, SignInCodeSender } from '../members/index.ts';
-import { AppError, type Services } from '../platform/index.ts';
+import { AppError, type Services, scrapeMetrics } from '../platform/index.ts';
 import { clearingPostings, defaultSettlementSettings } from '../settlement/index.ts';
 import { adminRoutes } from './admin/index.ts';
 import { limitBody } from './body.ts';
@@ -12,6 +12,7 @@ import { docsRoutes } from './docs.ts';
 import { financeRoutes } from './finance/index.ts';
 import { healthRoutes } from './health.ts';
 import { memberRoutes, signInSenderFor } from './member/index.ts';
+import { metricsRoutes, observeRequests } from './metrics.ts';
 import { pageRoutes } from './pages/index.ts';
 import { partnerRoutes } from './partner/index.ts';
 import { paymentRoutes } from './payments.ts';
@@ -50,7 +51,10 @@ export function createApp(services: Services, domains: AppDomains = {}): OpenAPI
     },
   });
 
-  app.use(requestId({ headerName: 'x-request-id' }));
+  app.use(observeRequests);
+  // An incoming X-Request-Id of word characters, '-' and '=' is kept (a proxy's or a partner's
+  // own), else one is made; either is echoed in the answer and on every log line of the request.
+  app.use(requestId({ headerName: 'x-request-id', limitLength: 128 }));
   app.use(async (c, next) => {
     c.set('services', services);
     c.set('ledger', ledger);
@@ -67,6 +71,7 @@ export function createApp(services: Services, domains: AppDomains = {}): OpenAPI
   );
 
   app.route('/', healthRoutes());
+  app.route('/', metricsRoutes(scrapeMetrics));
   app.route('/', wellKnownRoutes());
   app.route('/', docsRoutes());
   app.route('/v1/admin', adminRoutes());

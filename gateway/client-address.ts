@@ -23,7 +23,8 @@ export function clientAddress<E extends HubEnv>(c: Context<E>): string {
   return address === undefined ? unknownClient : addressBucket(address);
 }
 
-function socketAddress<E extends HubEnv>(c: Context<E>): string | undefined {
+/** The socket's peer, or undefined for a request without a socket (app.request in tests). */
+export function socketAddress<E extends HubEnv>(c: Context<E>): string | undefined {
   const env: unknown = c.env;
   // The node server's bindings carry the socket; app.request passes none.
   if (typeof env !== 'object' || env === null || !('incoming' in env || 'server' in env)) {

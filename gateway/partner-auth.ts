@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { bodyDigest, signingKid, verifyPartnerRequest } from '../partners/index.ts';
+import { isAppError, signatureRefusals } from '../platform/index.ts';
 import { limitSignatureChecks } from './auth-limits.ts';
 import type { PartnerEnv } from './context.ts';
 
@@ -45,7 +46,10 @@ const verifySignature: MiddlewareHandler<PartnerEnv> = async (c, next) => {
       headers: (name) => c.req.header(name),
       bodyDigest: digest,
     }),
-  );
+  ).catch((error: unknown) => {
+    signatureRefusals.inc({ reason: refusalReason(error) });
+    throw error;
+  });
   c.set('partner', partner);
   c.set('bodyDigest', digest);
   c.set('target', target);
@@ -53,5 +57,25 @@ const verifySignature: MiddlewareHandler<PartnerEnv> = async (c, next) => {
   c.set('logger', c.get('logger').child({ partnerId: partner.id }));
   await next();
 };
+
+/**
+ * Why a signed request was refused, as a short closed label for the metrics: what an operator
+ * tells apart (a partner with a wrong clock, a revoked key, a replay, someone forging).
+ */
+function refusalReason(error: unknown): string {
+  if (!isAppError(error)) return 'error';
+  if (error.type === 'unauthenticated') return 'headers_missing';
+  if (error.type === 'rate_limited') return 'rate_limited';
+  if (error.type === 'forbidden') return 'partner_suspended';
+  if (error.type === 'unavailable') return 'unavailable';
+  if (error.type !== 'signature_invalid') return error.type;
+  const reasons: Array<[RegExp, string]> = [
+    [/Timestamp is more than/, 'timestamp_skew'],
+    [/Unknown or revoked key/, 'unknown_key'],
+    [/already used/, 'replayed_nonce'],
+    [/does not match/, 'bad_signature'],
+  ];
+  return reasons.find(([pattern]) => pattern.test(error.message))?.[1] ?? 'malformed';
+}
 
 export const partnerAuth: MiddlewareHandler<PartnerEnv>[] = [verifySignature];

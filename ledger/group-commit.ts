@@ -1,4 +1,12 @@
-import { AppError, isDataException, isTransientDbError, type Logger } from '../platform/index.ts';
+import {
+  AppError,
+  isDataException,
+  isTransientDbError,
+  type Logger,
+  watchWriter,
+  writerBatchSize,
+  writerCommitSeconds,
+} from '../platform/index.ts';
 import { accountShardsMax } from './accounts.ts';
 
 export type GroupCommitOptions = {
@@ -13,6 +21,8 @@ export type GroupCommitOptions = {
    * shard of the issuers' partner_issued accounts.
    */
   batchesInFlightMax: number;
+  /** The writer's name in the metrics (hub_ledger_batch_size{writer=...}). */
+  name: string;
 };
 
 // Batches are written one transaction each, and a batch's JavaScript (planning, encoding) can
@@ -25,6 +35,7 @@ export const groupCommitDefaults: GroupCommitOptions = {
   lingerMs: 2,
   queueMax: 20_000,
   batchesInFlightMax: 3,
+  name: 'accruals',
 };
 
 /** One item's outcome in a batch that was written: its answer, or why it alone was refused. */
@@ -50,8 +61,28 @@ export type GroupCommitWriter<I, A> = {
  */
 export type ShardPool = { take(): number | undefined; give(shard: number): void };
 
-export function createShardPool(): ShardPool {
-  const free = Array.from({ length: accountShardsMax }, (_, i) => accountShardsMax - 1 - i);
+/** Which of the issuers' shards a process's writers may use: `count` from `first`. */
+export type ShardRange = { first: number; count: number };
+
+/**
+ * Processes on one database split the shards between them, each its own range, so that the
+ * batches of two processes never lock the same issuer row: with 64 shards and 4 processes,
+ * process 2 writes shards 32 to 47.
+ */
+export function processShards(processes: { index: number; count: number }): ShardRange {
+  const first = Math.floor((accountShardsMax * processes.index) / processes.count);
+  const end = Math.floor((accountShardsMax * (processes.index + 1)) / processes.count);
+  return { first, count: end - first };
+}
+
+export const allShards: ShardRange = { first: 0, count: accountShardsMax };
+
+export function createShardPool(range: ShardRange = allShards): ShardPool {
+  if (range.first < 0 || range.count < 1 || range.first + range.count > accountShardsMax)
+    throw new RangeError(
+      `shard range ${range.first}+${range.count} is outside 0-${accountShardsMax - 1}`,
+    );
+  const free = Array.from({ length: range.count }, (_, i) => range.first + range.count - 1 - i);
   return {
     take: () => free.pop(),
     give: (shard) => {
@@ -93,6 +124,8 @@ export function createGroupCommit<I, A>(
   let timer: NodeJS.Timeout | undefined;
   let closing = false;
   const idle: Array<() => void> = [];
+  const unwatch = watchWriter(o.name, () => ({ queued: queue.length, inFlight }));
+  const labels = { writer: o.name };
 
   const settleIdle = () => {
     if (inFlight === 0 && queue.length === 0) for (const done of idle.splice(0)) done();
@@ -147,12 +180,15 @@ export function createGroupCommit<I, A>(
       const batch = queue.slice(0, o.batchSizeMax);
       queue = queue.slice(batch.length);
       inFlight += 1;
+      writerBatchSize.observe(labels, batch.length);
+      const endTimer = writerCommitSeconds.startTimer(labels);
       writeSplitting(batch, shard)
         .catch((error: unknown) => {
           logger.error({ err: error, size: batch.length }, 'batch failed; every caller is told');
           for (const p of batch) p.reject(error);
         })
         .finally(() => {
+          endTimer();
           inFlight -= 1;
           shards.give(shard);
           batchesWritten += 1;
@@ -193,6 +229,7 @@ export function createGroupCommit<I, A>(
       flush();
       if (inFlight > 0 || queue.length > 0)
         await new Promise<void>((resolve) => idle.push(resolve));
+      unwatch();
     },
     stats: () => ({ queued: queue.length, inFlight, batchesWritten }),
   };

@@ -21,12 +21,15 @@ export type {
   PostInput,
   PostOutcome,
 } from './adjustments.ts';
+export { type EntryFact, partnerEntriesSince } from './audit.ts';
 export type { ExpiryPostings } from './expiry.ts';
 export {
   type GroupCommitOptions,
   type GroupCommitWriter,
   groupCommitDefaults,
+  processShards,
   type Settled,
+  type ShardRange,
 } from './group-commit.ts';
 export type { CaptureInput, VoidInput } from './holds.ts';
 export { createLedger, type Ledger, ledgerJobs } from './ledger.ts';

@@ -11,11 +11,13 @@ import {
 import { clawBack, forfeitAll, post } from './adjustments.ts';
 import { type ExpiryPostings, expireLots } from './expiry.ts';
 import {
+  allShards,
   type BatchWrite,
   createGroupCommit,
   createShardPool,
   type GroupCommitOptions,
   type GroupCommitWriter,
+  type ShardRange,
 } from './group-commit.ts';
 import { capture, expireHolds, voidHold } from './holds.ts';
 import {
@@ -37,18 +39,21 @@ type Tail<F> = F extends (deps: LedgerDeps, ...rest: infer R) => infer Out
 
 /**
  * The ledger of one hub process: every operation, bound to the database and clock, with one
- * group-commit writer for accruals. Build it once at start-up; close it at shutdown.
+ * group-commit writer for accruals. Build it once at start-up; close it at shutdown. `shards`
+ * is the part of the issuers' accrual shards this process's writers use (processShards when
+ * several processes share the database).
  */
 export function createLedger(
   ctx: { db: Db; clock: Clock; logger: Logger },
   writerOptions: Partial<GroupCommitOptions> = {},
+  shards: ShardRange = allShards,
 ) {
   const deps: LedgerDeps = {
     db: ctx.db,
     accounts: createAccountDirectory(ctx.db),
     clock: ctx.clock,
   };
-  const shards = createShardPool();
+  const shardPool = createShardPool(shards);
   const writers: GroupCommitWriter<never, unknown>[] = [];
   /**
    * A group-commit writer whose batches take their shard from this ledger's pool: the
@@ -56,9 +61,12 @@ export function createLedger(
    */
   const groupCommit = <I, A>(
     write: BatchWrite<I, A>,
-    options: Partial<GroupCommitOptions> = writerOptions,
+    options: Partial<GroupCommitOptions> = {},
   ): GroupCommitWriter<I, A> => {
-    const writer = createGroupCommit(write, shards, ctx.logger, options);
+    const writer = createGroupCommit(write, shardPool, ctx.logger, {
+      ...writerOptions,
+      ...options,
+    });
     writers.push(writer as GroupCommitWriter<never, unknown>);
     return writer;
   };

@@ -34,6 +34,13 @@ const EnvSchema = z.object({
     .max(7 * 86_400_000)
     .default(86_400_000),
   WEBHOOK_ALLOW_PRIVATE: z.enum(['0', '1'], { error: 'must be 0 or 1' }).default('0'),
+  METRICS_TOKEN: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{32,200}$/, '32 to 200 of A-Z a-z 0-9 _ -')
+    .optional(),
+  HUB_PROCESSES: z.coerce.number().int().min(1).max(16).default(1),
+  /** Set by the primary process for each process it starts: which one this is. */
+  HUB_PROCESS_INDEX: z.coerce.number().int().min(0).max(15).default(0),
 });
 
 export type Config = {
@@ -66,6 +73,10 @@ export type Config = {
    * post into its own network.
    */
   webhooks: { timeoutMs: number; retryBaseMs: number; retryForMs: number; allowPrivate: boolean };
+  /** A bearer token that may read /metrics from anywhere (else loopback only). */
+  metricsToken: string | undefined;
+  /** How many processes serve on this machine (node:cluster), and which one this is. */
+  processes: { count: number; index: number };
 };
 
 /**
@@ -118,6 +129,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
       retryForMs: e.WEBHOOK_RETRY_FOR_MS,
       allowPrivate: e.WEBHOOK_ALLOW_PRIVATE === '1' || e.HUB_DEMO === '1',
+    },
+    metricsToken: e.METRICS_TOKEN,
+    processes: {
+      count: e.HUB_PROCESSES,
+      index: Math.min(e.HUB_PROCESS_INDEX, e.HUB_PROCESSES - 1),
     },
   };
 }

@@ -15,6 +15,7 @@ import {
   isDatabaseUnavailable,
   isDatabaseUnreachable,
 } from './db-errors.ts';
+import { dbPool } from './metrics.ts';
 
 /**
  * Kysely over postgres.js's own pool, without `reserve()`.
@@ -153,7 +154,14 @@ class PoolConnection implements DatabaseConnection {
 
   executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     if (this.#transaction) return this.#transaction.execute<R>(query);
-    return this.#gate.pass(() => run<R>(this.#sql, this.#sql, query));
+    return this.#gate.pass(async () => {
+      dbPool.statementsInFlight += 1;
+      try {
+        return await run<R>(this.#sql, this.#sql, query);
+      } finally {
+        dbPool.statementsInFlight -= 1;
+      }
+    });
   }
 
   async *streamQuery<R>(query: CompiledQuery, chunkSize: number) {
@@ -167,12 +175,20 @@ class PoolConnection implements DatabaseConnection {
   async begin(settings: TransactionSettings): Promise<void> {
     if (this.#transaction) throw new TypeError('a transaction is already open on this connection');
     const options = beginOptions(settings);
-    this.#transaction = await this.#gate.pass(() => Transaction.open(this.#sql, options));
+    // Counted from the asking: a transaction waiting for a connection shows as demand.
+    dbPool.transactionsOpen += 1;
+    try {
+      this.#transaction = await this.#gate.pass(() => Transaction.open(this.#sql, options));
+    } catch (error) {
+      dbPool.transactionsOpen -= 1;
+      throw error;
+    }
   }
 
   async end(outcome: 'commit' | 'rollback'): Promise<void> {
     const transaction = this.#transaction;
     this.#transaction = undefined;
+    if (transaction) dbPool.transactionsOpen -= 1;
     await transaction?.end(outcome);
   }
 }

@@ -2,6 +2,7 @@ import { Kysely } from 'kysely';
 import postgres from 'postgres';
 import type { Database } from './database.ts';
 import { poolDialect } from './db-driver.ts';
+import { dbPool } from './metrics.ts';
 
 export type Db = Kysely<Database>;
 
@@ -52,10 +53,13 @@ export function openDatabase(
     },
   });
   const db = new Kysely<Database>({ dialect: poolDialect(sql) });
+  const poolMax = options.poolMax ?? 10;
+  dbPool.max += poolMax;
   return {
     db,
     sql,
     close: async () => {
+      dbPool.max -= poolMax;
       await db.destroy();
     },
   };

@@ -8,6 +8,7 @@ export {
 export { type DatabaseCache, databaseCache, forgetCaches } from './cache.ts';
 export type { CacheBus } from './cache-bus.ts';
 export { type Clock, type ManualClock, manualClock, systemClock } from './clock.ts';
+export { joinCluster, runPrimary, type Scrape, scrapeMetrics } from './cluster.ts';
 export { type Config, ConfigError, loadConfig } from './config.ts';
 export type * from './database.ts';
 export type * from './database-members.ts';
@@ -50,8 +51,10 @@ export {
 } from './hub-keys.ts';
 export { isUuid, newId } from './ids.ts';
 export {
+  enqueueJob,
   type JobDefinition,
   JobTimeoutError,
+  jobContext,
   type RunningWorkers,
   startWorkers,
   type WorkerOptions,
@@ -81,6 +84,19 @@ export {
   takeLimits,
 } from './limiter.ts';
 export { createLogger, type Logger } from './logger.ts';
+export {
+  dbPool,
+  httpDuration,
+  httpRequests,
+  jobDuration,
+  jobFailures,
+  metricsRegistry,
+  signatureRefusals,
+  watchQueue,
+  watchWriter,
+  writerBatchSize,
+  writerCommitSeconds,
+} from './metrics.ts';
 export {
   MigrationError,
   migrateDownOne,

@@ -1,4 +1,5 @@
 import { type Job, Queue, Worker } from 'bullmq';
+import { jobDuration, jobFailures, watchQueue } from './metrics.ts';
 import { queuePrefix } from './queues.ts';
 import type { Services } from './services.ts';
 
@@ -91,14 +92,82 @@ async function schedule(queue: Queue, definition: JobDefinition): Promise<void> 
   });
 }
 
+/**
+ * What a job carries so that its lines join the request that caused it: the gateway's request
+ * id (X-Request-Id). Enqueue with `{ ...data, ...jobContext(requestId) }`.
+ */
+export function jobContext(requestId: string | undefined): { requestId?: string } {
+  return requestId ? { requestId } : {};
+}
+
+const enqueuers = new WeakMap<Services, Map<string, Queue>>();
+
+/**
+ * Adds a job for the work role, with the id of the request that caused it (if any) in its data,
+ * so that the job's log lines carry the same request id as the gateway's. Retried like
+ * scheduled jobs (five attempts, backoff from 1 s).
+ */
+export async function enqueueJob(
+  services: Services,
+  queueName: string,
+  data: Record<string, unknown>,
+  options: { requestId?: string; jobId?: string } = {},
+): Promise<void> {
+  const mine = enqueuers.get(services) ?? new Map<string, Queue>();
+  enqueuers.set(services, mine);
+  const queue =
+    mine.get(queueName) ??
+    new Queue(queueName, { connection: services.queueRedis, prefix: queuePrefix(services.config) });
+  mine.set(queueName, queue);
+  await queue.add(
+    queueName,
+    { ...data, ...jobContext(options.requestId) },
+    {
+      jobId: options.jobId,
+      attempts: attemptsMax,
+      backoff: { type: 'exponential', delay: 1_000 },
+      removeOnComplete: 1000,
+      removeOnFail: 5000,
+    },
+  );
+}
+
+function jobLogger(services: Services, queue: string, job: Job) {
+  const data: unknown = job.data;
+  const requestId =
+    typeof data === 'object' && data !== null && 'requestId' in data
+      ? String((data as { requestId: unknown }).requestId)
+      : undefined;
+  return services.logger.child({ queue, jobId: job.id, ...(requestId ? { requestId } : {}) });
+}
+
 function startWorker(
   services: Services,
   definition: JobDefinition,
   options: WorkerOptions,
 ): Worker {
   const timeoutMs = definition.timeoutMs ?? jobTimeoutDefaultMs;
-  const processor = (job: Job, _token: string | undefined, signal: AbortSignal | undefined) =>
-    runWithTimeout(timeoutMs, (s) => definition.process(services, job, s), signal);
+  const processor = async (
+    job: Job,
+    _token: string | undefined,
+    signal: AbortSignal | undefined,
+  ) => {
+    const endTimer = jobDuration.startTimer({ queue: definition.queue });
+    // A job caused by a request logs under that request's id (jobData's requestId).
+    const logger = jobLogger(services, definition.queue, job);
+    try {
+      const result = await runWithTimeout(
+        timeoutMs,
+        (s) => definition.process({ ...services, logger }, job, s),
+        signal,
+      );
+      endTimer({ outcome: 'completed' });
+      return result;
+    } catch (error) {
+      endTimer({ outcome: 'failed' });
+      throw error;
+    }
+  };
   const worker = new Worker(definition.queue, processor, {
     connection: services.queueRedis,
     prefix: queuePrefix(services.config),
@@ -109,6 +178,7 @@ function startWorker(
   });
   const logger = services.logger.child({ queue: definition.queue });
   worker.on('failed', (job, error) => {
+    jobFailures.inc({ queue: definition.queue });
     logger.error({ err: error, jobId: job?.id, attempt: job?.attemptsMade }, 'job failed');
   });
   worker.on('stalled', (jobId) => {
@@ -133,9 +203,15 @@ export async function startWorkers(
   const prefix = queuePrefix(services.config);
   const queues = new Map<string, Queue>();
   const workers: Worker[] = [];
+  const unwatch: Array<() => void> = [];
   for (const definition of definitions) {
     const queue = new Queue(definition.queue, { connection: services.queueRedis, prefix });
     queues.set(definition.queue, queue);
+    unwatch.push(
+      watchQueue(definition.queue, () =>
+        queue.getJobCounts('waiting', 'active', 'delayed', 'failed'),
+      ),
+    );
     await schedule(queue, definition);
     workers.push(startWorker(services, definition, options));
   }
@@ -155,6 +231,7 @@ export async function startWorkers(
     queues,
     stop: async () => {
       services.queueRedis.off('ready', reschedule);
+      for (const forget of unwatch) forget();
       // close() waits for jobs in progress to finish (each at most its timeout) first.
       await Promise.all(workers.map((w) => w.close()));
       await Promise.all([...queues.values()].map((q) => q.close()));

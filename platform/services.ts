@@ -25,6 +25,8 @@ export type Services = {
   clock: Clock;
   /** The hub's signing keys, cached in process: receipts, member sessions, JWKS. */
   hubSigner: HubSigner;
+  /** Set once the process has been asked to stop: it finishes its work and takes no more. */
+  lifecycle: { draining: boolean };
   /** Tells every hub process that cached settings changed (cache-bus.ts). */
   caches: CacheBus;
   close(): Promise<void>;
@@ -107,6 +109,7 @@ export async function openServices(
     logger,
     clock: options.clock ?? systemClock,
     hubSigner: createHubSigner(database.db),
+    lifecycle: { draining: false },
     caches,
     close,
   };
@@ -114,9 +117,14 @@ export async function openServices(
 
 export type Readiness = { ready: boolean; checks: Record<string, 'ok' | string> };
 
-/** Ready means: PostgreSQL and Redis answer, and every migration in the code is applied. */
+/**
+ * Ready means: the process is not draining (SIGTERM: a load balancer should send no more),
+ * PostgreSQL and Redis answer, and every migration in the code is applied.
+ */
 export async function checkReadiness(services: Services): Promise<Readiness> {
-  const checks: Record<string, string> = {};
+  const checks: Record<string, string> = {
+    process: services.lifecycle.draining ? 'draining' : 'ok',
+  };
   try {
     await services.sql`SELECT 1`;
     const pending = await pendingMigrations(services.db);

@@ -20,5 +20,6 @@ export const memberSession = createMiddleware<MemberEnv>(async (c, next) => {
     verifyMemberSession(c.get('services'), token),
   );
   c.set('memberId', memberId);
+  c.set('logger', c.get('logger').child({ memberId }));
   await next();
 });

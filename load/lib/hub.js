@@ -4,6 +4,7 @@
 
 const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
+/** @param {Uint8Array} bytes */
 export function base64url(bytes) {
   let out = '';
   for (let i = 0; i < bytes.length; i += 3) {
@@ -15,10 +16,12 @@ export function base64url(bytes) {
   return out;
 }
 
+/** @param {string} text */
 export function utf8(text) {
+  /** @type {number[]} */
   const bytes = [];
   for (const ch of text) {
-    const c = ch.codePointAt(0);
+    const c = ch.codePointAt(0) ?? 0;
     if (c < 0x80) bytes.push(c);
     else if (c < 0x800) bytes.push(0xc0 | (c >> 6), 0x80 | (c & 63));
     else if (c < 0x10000) bytes.push(0xe0 | (c >> 12), 0x80 | ((c >> 6) & 63), 0x80 | (c & 63));
@@ -33,7 +36,10 @@ export function utf8(text) {
   return new Uint8Array(bytes);
 }
 
-/** The partner's private P-256 JWK (with d) as a signing key. */
+/**
+ * The partner's private P-256 JWK (with d) as a signing key.
+ * @param {Record<string, unknown>} privateJwk
+ */
 export function importSigningKey(privateJwk) {
   return crypto.subtle.importKey('jwk', privateJwk, { name: 'ECDSA', namedCurve: 'P-256' }, false, [
     'sign',
@@ -44,7 +50,13 @@ function randomToken() {
   return base64url(crypto.getRandomValues(new Uint8Array(18)));
 }
 
-/** Headers for one signed request; `body` is the exact text that will be sent. */
+/**
+ * Headers for one signed request; `body` is the exact text that will be sent.
+ * @param {CryptoKey} key
+ * @param {{ id: string, kid: string }} partner
+ * @param {{ method: string, path: string, body?: string, idempotencyKey?: string }} request
+ * @returns {Promise<Record<string, string>>}
+ */
 export async function signRequest(key, partner, request) {
   const timestamp = String(Math.floor(Date.now() / 1000));
   const nonce = randomToken();
@@ -65,6 +77,7 @@ export async function signRequest(key, partner, request) {
   const header = base64url(utf8(JSON.stringify({ alg: 'ES256', kid: partner.kid })));
   const input = `${header}.${base64url(utf8(signingString))}`;
   const signature = await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, key, utf8(input));
+  /** @type {Record<string, string>} */
   const headers = {
     'hub-partner': partner.id,
     'hub-timestamp': timestamp,

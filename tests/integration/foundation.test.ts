@@ -25,7 +25,7 @@ describe('health and readiness', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({
       status: 'ready',
-      checks: { postgres: 'ok', redis: 'ok', migrations: 'ok' },
+      checks: { process: 'ok', postgres: 'ok', redis: 'ok', migrations: 'ok' },
     });
   });
 

@@ -1,19 +1,32 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Domains, openDomains } from '../../domains.ts';
 import { createApp } from '../../gateway/index.ts';
 import { base64url, importSigningKey, newKey, signRequest, utf8 } from '../../load/lib/hub.js';
 import { type LoadSetup, prepareLoad } from '../../scripts/load-setup.ts';
 import { createTestHub, type TestHub } from '../support/hub.ts';
+import { type HubProcess, startHubProcess } from '../support/hub-process.ts';
+import { acknowledged, runLoadScript } from '../support/load-runner.ts';
 
 let hub: TestHub;
 let domains: Domains;
 let setup: LoadSetup;
+let server: HubProcess;
+let dir: string;
 beforeAll(async () => {
   hub = await createTestHub();
   domains = await openDomains(hub.services);
   setup = await prepareLoad(hub.services, domains, 2);
+  // The work role too: the mixed day runs beside the background jobs.
+  server = await startHubProcess(hub, {}, 'all');
+  dir = await mkdtemp(join(tmpdir(), 'hub-load-'));
 });
 afterAll(async () => {
+  server.child.kill('SIGTERM');
+  await server.exit;
+  await rm(dir, { recursive: true, force: true });
   await domains.ledger.close();
   await hub.close();
 });
@@ -64,5 +77,50 @@ describe('the k6 scripts’ signing code (load/lib/hub.js)', () => {
       {},
     );
     expect(await capture.json()).toMatchObject({ points: 10 });
+  });
+});
+
+describe('npm run load: each script, a few seconds, then the audit', () => {
+  const run = (script: string) =>
+    runLoadScript(hub, server.url, script, { setupFile: join(dir, 'load-setup.json') });
+
+  it('accrual.js: single accruals at a constant rate, every one in the ledger once', async () => {
+    const { code, output } = await run('load/accrual.js');
+    expect(output).toContain('█ TOTAL RESULTS');
+    expect(output).toMatch(/✓ accrued \(200\)/);
+    expect(output).toContain('█ AUDIT (passed)');
+    expect(acknowledged(output, 'accruals')).toBeGreaterThan(0);
+    expect(code).toBe(0);
+  });
+
+  it('batch-accrual.js: batches, each purchase accrued once', async () => {
+    const { code, output } = await run('load/batch-accrual.js');
+    expect(output).toContain('█ AUDIT (passed)');
+    expect(acknowledged(output, 'accruals')).toBeGreaterThanOrEqual(100);
+    expect(code).toBe(0);
+  });
+
+  it('till.js: pay code, authorise, capture; one-step redemptions; refunds', async () => {
+    const { code, output } = await run('load/till.js');
+    expect(output).toContain('█ AUDIT (passed)');
+    for (const what of ['captures', 'redemptions', 'refunds'])
+      expect(acknowledged(output, what)).toBeGreaterThan(0);
+    expect(code).toBe(0);
+  });
+
+  it('member-peak.js: a ramping arrival rate of member visits', async () => {
+    const { code, output } = await run('load/member-peak.js');
+    expect(output).toContain('█ AUDIT (passed)');
+    expect(output).toMatch(/✓ member sees their points \(200\)/);
+    expect(acknowledged(output, 'accruals')).toBeGreaterThan(0);
+    expect(code).toBe(0);
+  });
+
+  it('mixed-day.js: every flow at once, k6’s summary, the audit', async () => {
+    const { code, output } = await run('load/mixed-day.js');
+    expect(output).toMatch(/http_req_duration\.+: avg=/);
+    expect(output).toContain('█ AUDIT (passed)');
+    expect(output).toContain('verify: holds');
+    expect(code).toBe(0);
   });
 });

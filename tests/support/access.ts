@@ -60,6 +60,9 @@ const publicRoutes: Record<string, string> = {
 export const undocumentedRoutes: Record<string, string> = {
   'GET /healthz': 'liveness for the load balancer',
   'GET /readyz': 'readiness for the load balancer',
+  'GET /metrics':
+    'Prometheus metrics: loopback or the METRICS_TOKEN bearer only (observability.test.ts)',
+  'GET /live': 'a static page; the figures it shows come from /metrics, under its rule',
   'GET /openapi.json': 'the API description',
   'GET /docs': 'the API reference page',
   'GET /docs/problems': 'the problem types',
