@@ -1,7 +1,7 @@
 import type { Domains } from './domains.ts';
 import { ledgerJobs } from './ledger/index.ts';
 import { memberJobDefinitions, membershipFeeRecorder } from './members/index.ts';
-import { idempotencyCleanupJob } from './partners/index.ts';
+import { idempotencyCleanupJob, webhookJobs } from './partners/index.ts';
 import type { JobDefinition } from './platform/index.ts';
 import { liabilitySnapshotJob, settlementJob } from './settlement/index.ts';
 
@@ -18,6 +18,7 @@ export function jobDefinitions(domains: Domains): JobDefinition[] {
         : null,
     ),
     idempotencyCleanupJob,
+    ...webhookJobs,
     settlementJob,
     liabilitySnapshotJob,
   ];

@@ -12,7 +12,7 @@ import {
   maxRedeemablePoints,
   pointsValueMinor,
 } from '../partners/index.ts';
-import { AppError, type Db } from '../platform/index.ts';
+import { AppError, type Db, recordEvent } from '../platform/index.ts';
 import type { CounterDeps } from './deps.ts';
 import { type Outcome, once, type TillRequestKey } from './once.ts';
 import {
@@ -211,6 +211,7 @@ export async function redeemForOrder(
       status: 'redeemed',
       answer,
     });
+    await capturedEvent(tx, partnerId, { holdId: null, ...answer, released: 0 }, deps);
     return answer;
   });
 }
@@ -310,7 +311,23 @@ export async function captureRedemption(
       answer: JSON.stringify(answer),
       at: deps.services.clock.now(),
     });
+    await capturedEvent(tx, partnerId, answer, deps);
     return { answer, replayed: false };
+  });
+}
+
+/** The partner is told of points taken for an order, in the transaction that takes them. */
+function capturedEvent(
+  tx: Db,
+  partnerId: string,
+  answer: Omit<CaptureAnswer, 'holdId'> & { holdId: string | null },
+  deps: CounterDeps,
+) {
+  return recordEvent(tx, {
+    type: 'redemption.captured',
+    occurredAt: deps.services.clock.now(),
+    audience: [partnerId],
+    data: answer,
   });
 }
 

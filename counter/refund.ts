@@ -1,5 +1,5 @@
 import { growthRules, recordRefundGrowth } from '../members/index.ts';
-import { AppError, multiplyFloor } from '../platform/index.ts';
+import { AppError, multiplyFloor, recordEvent } from '../platform/index.ts';
 import type { CounterDeps } from './deps.ts';
 import { type Outcome, once, type TillRequestKey } from './once.ts';
 import {
@@ -38,8 +38,15 @@ function answerOf(row: RefundRow): RefundAnswer {
 
 type NewRefund = Parameters<typeof insertRefund>[1];
 
-/** Records a refund and answers it as a retry of it will be answered (from the row). */
-async function recordRefund(tx: Parameters<typeof insertRefund>[0], refund: NewRefund) {
+/**
+ * Records a refund and answers it as a retry of it will be answered (from the row); the
+ * partner is told (refund.booked) in the same transaction.
+ */
+async function recordRefund(
+  tx: Parameters<typeof insertRefund>[0],
+  refund: NewRefund,
+  booked: { memberId: string; at: Date },
+) {
   await insertRefund(tx, refund);
   const answer: RefundAnswer = {
     refundId: refund.refundId,
@@ -49,6 +56,12 @@ async function recordRefund(tx: Parameters<typeof insertRefund>[0], refund: NewR
     points: refund.points,
     unrecoveredPoints: refund.unrecoveredPoints,
   };
+  await recordEvent(tx, {
+    type: 'refund.booked',
+    occurredAt: booked.at,
+    audience: [refund.partnerId],
+    data: { ...answer, memberId: booked.memberId, amountMinor: refund.amountMinor },
+  });
   return { answer, replayed: false };
 }
 
@@ -149,7 +162,7 @@ export async function refundPurchase(
       unrecoveredPoints: back.unrecovered,
       entryId: back.entryId,
     };
-    return recordRefund(tx, refund);
+    return recordRefund(tx, refund, { memberId: row.member_id, at: services.clock.now() });
   });
 }
 
@@ -193,6 +206,6 @@ export async function refundRedemption(
       unrecoveredPoints: 0,
       entryId: reversed.entryId,
     };
-    return recordRefund(tx, refund);
+    return recordRefund(tx, refund, { memberId: row.member_id, at: now });
   });
 }

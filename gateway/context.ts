@@ -24,8 +24,10 @@ export type PartnerEnv = {
     partner: VerifyingPartner;
     /** base64url SHA-256 of the exact request body bytes, as signed. */
     bodyDigest: string;
-    /** The path and query the signature covered. */
+    /** The request target exactly as on the request line: what the signature covered. */
     target: string;
+    /** The kid of the partner key that signed the request. */
+    signedWith: string;
     /** A POST's Idempotency-Key and the digest of the request it came with. */
     idempotency?: { key: string; requestHash: string };
   };

@@ -1,5 +1,5 @@
-import type { MiddlewareHandler } from 'hono';
-import { bodyDigest, verifyPartnerRequest } from '../partners/index.ts';
+import type { Context, MiddlewareHandler } from 'hono';
+import { bodyDigest, signingKid, verifyPartnerRequest } from '../partners/index.ts';
 import { isAppError, signatureRefusals } from '../platform/index.ts';
 import { limitSignatureChecks } from './auth-limits.ts';
 import type { PartnerEnv } from './context.ts';
@@ -7,6 +7,26 @@ import type { PartnerEnv } from './context.ts';
 export function pathWithQuery(url: string): string {
   const parsed = new URL(url);
   return `${parsed.pathname}${parsed.search}`;
+}
+
+/**
+ * The request target exactly as it arrived on the request line: what the partner signed
+ * (docs/signing.md). The URL Hono routes on is rebuilt with `new URL`, which percent-encodes
+ * quotes and brackets in the query, drops an empty `?` and resolves dot segments, so the
+ * signature and the idempotency hash are taken over the node request's own `url` instead.
+ * (Node's parser already refuses a request line with bytes outside visible ASCII, so the
+ * target is ASCII.) A request with no socket, as tests make with app.request, has no request
+ * line: its URL's path and query stand in for it.
+ */
+export function requestTarget(c: Context<PartnerEnv>): string {
+  const env: unknown = c.env;
+  if (typeof env === 'object' && env !== null && 'incoming' in env) {
+    const incoming: unknown = env.incoming;
+    if (typeof incoming === 'object' && incoming !== null && 'url' in incoming) {
+      if (typeof incoming.url === 'string' && incoming.url.length > 0) return incoming.url;
+    }
+  }
+  return pathWithQuery(c.req.url);
 }
 
 /**
@@ -18,7 +38,7 @@ export function pathWithQuery(url: string): string {
  */
 const verifySignature: MiddlewareHandler<PartnerEnv> = async (c, next) => {
   const digest = bodyDigest(new Uint8Array(await c.req.arrayBuffer()));
-  const target = pathWithQuery(c.req.url);
+  const target = requestTarget(c);
   const partner = await limitSignatureChecks(c, () =>
     verifyPartnerRequest(c.get('services'), {
       method: c.req.method,
@@ -33,6 +53,7 @@ const verifySignature: MiddlewareHandler<PartnerEnv> = async (c, next) => {
   c.set('partner', partner);
   c.set('bodyDigest', digest);
   c.set('target', target);
+  c.set('signedWith', signingKid(c.req.header('hub-signature') ?? ''));
   c.set('logger', c.get('logger').child({ partnerId: partner.id }));
   await next();
 };

@@ -1,6 +1,6 @@
 import type { Selectable } from 'kysely';
 import { sql } from 'kysely';
-import type { Db, LedgerHoldsTable } from '../platform/index.ts';
+import { type Db, type LedgerHoldsTable, recordEvent } from '../platform/index.ts';
 import { lockAccounts, requestHash, type Tx } from './journal.ts';
 import { adjustLots, takeOldestFirst } from './lots.ts';
 import { type Decision, idempotent, type LedgerDeps, type Replayable, reject } from './requests.ts';
@@ -142,7 +142,10 @@ export async function voidHold(
   );
 }
 
-/** Gives every held point back and closes the hold as voided or expired (nothing is spent). */
+/**
+ * Gives every held point back and closes the hold as voided or expired (nothing is spent); the
+ * partner that took the hold is told (hold.voided, hold.expired) in the same transaction.
+ */
 async function endHold(tx: Tx, h: HoldRow, status: 'voided' | 'expired', now: Date): Promise<void> {
   await lockAccounts(tx, [h.account_id]);
   await release(tx, h, await reservedLots(tx, h.id));
@@ -151,6 +154,18 @@ async function endHold(tx: Tx, h: HoldRow, status: 'voided' | 'expired', now: Da
     .set({ status, finished_at: now })
     .where('id', '=', h.id)
     .execute();
+  const orderId = h.metadata.orderId;
+  await recordEvent(tx, {
+    type: status === 'voided' ? 'hold.voided' : 'hold.expired',
+    occurredAt: now,
+    audience: [h.partner_id],
+    data: {
+      holdId: h.id,
+      orderId: typeof orderId === 'string' ? orderId : null,
+      memberId: h.member_id,
+      points: h.amount,
+    },
+  });
 }
 
 /** Voids holds whose deadline has passed; each in its own short transaction. Returns how many. */

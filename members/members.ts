@@ -10,6 +10,7 @@ import {
   type Services,
 } from '../platform/index.ts';
 import { type Contact, parseContact } from './contact.ts';
+import { recordMemberEvents } from './events.ts';
 import { loadMembershipSettings } from './settings.ts';
 
 /** What the membership functions need: the database (or a transaction) and the clock. */
@@ -425,15 +426,42 @@ export async function updateProfile(
           .where('id', '=', memberId)
           .where('status', '=', 'active')
           .executeTakeFirst()
-      : await deps.db
-          .updateTable('members')
-          .set(set)
-          .where('id', '=', memberId)
-          .where('status', '=', 'active')
-          .returningAll()
-          .executeTakeFirst();
+      : await deps.db.transaction().execute(async (tx) => {
+          const before = await tx
+            .selectFrom('members')
+            .select(['consent_marketing', 'consent_partner_sharing'])
+            .where('id', '=', memberId)
+            .forUpdate()
+            .executeTakeFirst();
+          const after = await tx
+            .updateTable('members')
+            .set(set)
+            .where('id', '=', memberId)
+            .where('status', '=', 'active')
+            .returningAll()
+            .executeTakeFirst();
+          if (before && after) await recordConsentWithdrawn(tx, before, after, now);
+          return after;
+        });
   if (!row) throw new AppError('not_found', 'No such member.');
   return toProfile(row);
+}
+
+/** The partners linked to the member are told which consents it withdrew, if any. */
+async function recordConsentWithdrawn(
+  tx: Db,
+  before: { consent_marketing: boolean; consent_partner_sharing: boolean },
+  after: MemberRow,
+  at: Date,
+): Promise<void> {
+  const withdrawn = [
+    ...(before.consent_marketing && !after.consent_marketing ? ['marketing'] : []),
+    ...(before.consent_partner_sharing && !after.consent_partner_sharing ? ['partnerSharing'] : []),
+  ];
+  if (withdrawn.length === 0) return;
+  await recordMemberEvents(tx, [
+    { memberId: after.id, type: 'member.consent_withdrawn', data: { withdrawn }, at },
+  ]);
 }
 
 /**

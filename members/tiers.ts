@@ -16,6 +16,7 @@ import {
   type TierChangeReason,
   textRule,
 } from '../platform/index.ts';
+import { recordMemberEvents } from './events.ts';
 import { addToMonthSums, growthValueAt } from './growth-value.ts';
 import { lockActiveMember, type MemberDeps } from './members.ts';
 import {
@@ -341,6 +342,7 @@ export type TierStep = {
  * `reviewAt` above the entry tier), and one tier_changes row per step; two statements, however
  * many steps. A step naming a growth event is recorded only if the event exists: a caller that
  * lost a race recording the event sees it in its own count, never as a foreign-key failure.
+ * The partners linked to each member are told of its new tier (member.tier_changed).
  */
 export async function writeTierSteps(
   db: Db,
@@ -369,7 +371,23 @@ export async function writeTierSteps(
         AS t(id, member_id, from_tier, to_tier, reason, growth_value, growth_event_id)
       WHERE t.growth_event_id IS NULL
         OR EXISTS (SELECT 1 FROM growth_events g WHERE g.id = t.growth_event_id)`.execute(db),
+    recordMemberEvents(db, tierChangeEvents(steps, finals, at)),
   ]);
+}
+
+/** One member.tier_changed per member whose tier the steps changed, from the first to the last. */
+function tierChangeEvents(steps: TierStep[], finals: TierStep[], at: Date) {
+  const first = new Map<string, TierStep>();
+  for (const step of steps) if (!first.has(step.memberId)) first.set(step.memberId, step);
+  return finals
+    .map((f) => ({ final: f, from: first.get(f.memberId)?.from ?? f.from }))
+    .filter(({ final, from }) => final.to.code !== from)
+    .map(({ final, from }) => ({
+      memberId: final.memberId,
+      type: 'member.tier_changed' as const,
+      data: { fromTier: from, toTier: final.to.code, reason: final.reason },
+      at,
+    }));
 }
 
 async function changeTier(

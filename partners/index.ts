@@ -39,6 +39,7 @@ export {
   revokePartnerKey,
   type VerifyingPartner,
 } from './keys.ts';
+export { activeKeysPerPartnerMax, addOwnKey, revokeOwnKey } from './own-keys.ts';
 export { defaultRateLimitPerMinute } from './rate-limit.ts';
 export {
   buildReceipt,
@@ -101,6 +102,7 @@ export {
   bodyDigest,
   type SignedRequest,
   type SigningInput,
+  signingKid,
   signingString,
   verifyPartnerRequest,
 } from './signing.ts';
@@ -110,3 +112,33 @@ export {
   type PartnerUser,
   verifyPartnerUser,
 } from './users.ts';
+export {
+  fanOutEvents,
+  getWebhookDelivery,
+  listWebhookDeliveries,
+  redeliverWebhook,
+  retryDelayMs,
+  type WebhookDeliveryDetail,
+  type WebhookDeliveryView,
+} from './webhook-deliveries.ts';
+export {
+  checkEndpointUrl,
+  createWebhookEndpoint,
+  deleteWebhookEndpoint,
+  endpointsPerPartnerMax,
+  listWebhookEndpoints,
+  updateWebhookEndpoint,
+  type WebhookEndpoint,
+  WebhookEndpointInputSchema,
+  WebhookEndpointPatchSchema,
+} from './webhook-endpoints.ts';
+export {
+  attemptDelivery,
+  type WebhookSignaturePayload,
+  webhookDeliveryQueue,
+  webhookHeaders,
+  webhookJobs,
+  webhookPayloadType,
+  webhookSignatureHeaderName,
+} from './webhook-jobs.ts';
+export { isPrivateAddress, postWebhook } from './webhook-sender.ts';

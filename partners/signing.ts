@@ -94,6 +94,11 @@ function readHeaders(request: SignedRequest) {
   return { partnerId, timestamp, nonce, protectedHeader: jws[1], signature: jws[2] };
 }
 
+/** The kid a verified request was signed with (its Hub-Signature's protected header). */
+export function signingKid(signature: string): string {
+  return kidOf(signature.split('.')[0] ?? '');
+}
+
 function kidOf(protectedHeader: string): string {
   try {
     const header = decodeProtectedHeader(`${protectedHeader}..`);

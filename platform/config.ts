@@ -25,6 +25,15 @@ const EnvSchema = z.object({
     .optional(),
   TRUST_PROXY_HOPS: z.coerce.number().int().min(0).max(5).default(0),
   HUB_DEMO: z.enum(['0', '1'], { error: 'must be 0 or 1' }).default('0'),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  WEBHOOK_RETRY_BASE_MS: z.coerce.number().int().min(100).max(3_600_000).default(10_000),
+  WEBHOOK_RETRY_FOR_MS: z.coerce
+    .number()
+    .int()
+    .min(1_000)
+    .max(7 * 86_400_000)
+    .default(86_400_000),
+  WEBHOOK_ALLOW_PRIVATE: z.enum(['0', '1'], { error: 'must be 0 or 1' }).default('0'),
   METRICS_TOKEN: z
     .string()
     .regex(/^[A-Za-z0-9_-]{32,200}$/, '32 to 200 of A-Z a-z 0-9 _ -')
@@ -57,6 +66,13 @@ export type Config = {
    * /v1/dev/member-outbox shows them. Off, codes go only through a configured sender.
    */
   demo: boolean;
+  /**
+   * Webhook delivery: how long one attempt may take, the first retry's delay (doubling up to
+   * an hour, with jitter), and how long after the event retries go on. allowPrivate lets
+   * endpoints resolve to loopback and private addresses (tests, demo): off, the hub refuses to
+   * post into its own network.
+   */
+  webhooks: { timeoutMs: number; retryBaseMs: number; retryForMs: number; allowPrivate: boolean };
   /** A bearer token that may read /metrics from anywhere (else loopback only). */
   metricsToken: string | undefined;
   /** How many processes serve on this machine (node:cluster), and which one this is. */
@@ -108,6 +124,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     killPoint: e.NODE_ENV === 'test' ? e.HUB_KILL_POINT : undefined,
     trustProxyHops: e.TRUST_PROXY_HOPS,
     demo: e.HUB_DEMO === '1',
+    webhooks: {
+      timeoutMs: e.WEBHOOK_TIMEOUT_MS,
+      retryBaseMs: e.WEBHOOK_RETRY_BASE_MS,
+      retryForMs: e.WEBHOOK_RETRY_FOR_MS,
+      allowPrivate: e.WEBHOOK_ALLOW_PRIVATE === '1' || e.HUB_DEMO === '1',
+    },
     metricsToken: e.METRICS_TOKEN,
     processes: {
       count: e.HUB_PROCESSES,

@@ -1,6 +1,7 @@
 import type { ColumnType, Generated, Selectable } from 'kysely';
 import type { MembershipSchema } from './database-members.ts';
 import type { SettlementSchema } from './database-settlement.ts';
+import type { WebhookSchema } from './database-webhooks.ts';
 
 /**
  * The schema as Kysely sees it: one interface per table, kept beside the migrations that make
@@ -306,7 +307,7 @@ export interface PartnerUsersTable {
   created_at: CreatedAt;
 }
 
-export interface Database extends MembershipSchema, SettlementSchema {
+export interface Database extends MembershipSchema, SettlementSchema, WebhookSchema {
   counter_refunds: CounterRefundsTable;
   counter_purchases: CounterPurchasesTable;
   counter_redemptions: CounterRedemptionsTable;

@@ -85,13 +85,15 @@ export async function rotateHubKey(db: Db): Promise<string> {
   return key.kid;
 }
 
-export async function retireHubKey(db: Db, kid: string, at: Date): Promise<void> {
-  await db
+/** Takes a retiring key out of the JWKS; whether there was such a key. */
+export async function retireHubKey(db: Db, kid: string, at: Date): Promise<boolean> {
+  const { numUpdatedRows } = await db
     .updateTable('hub_keys')
     .set({ status: 'retired', retired_at: at })
     .where('kid', '=', kid)
     .where('status', '=', 'retiring')
-    .execute();
+    .executeTakeFirst();
+  return numUpdatedRows > 0n;
 }
 
 export async function hubJwks(db: Db): Promise<JSONWebKeySet> {

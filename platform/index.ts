@@ -13,6 +13,7 @@ export { type Config, ConfigError, loadConfig } from './config.ts';
 export type * from './database.ts';
 export type * from './database-members.ts';
 export type * from './database-settlement.ts';
+export type * from './database-webhooks.ts';
 export { type DatabaseHandle, type Db, inTransaction, openDatabase } from './db.ts';
 export {
   DatabaseUnavailableError,
@@ -29,6 +30,18 @@ export {
   type ProblemType,
   problemTypes,
 } from './errors.ts';
+export {
+  claimPendingEvents,
+  deleteDispatchedEvents,
+  type EventType,
+  eventTypeNames,
+  eventTypes,
+  markEventsDispatched,
+  type NewEvent,
+  recordEvent,
+  recordEvents,
+  type StoredEvent,
+} from './events.ts';
 export {
   createHubSigner,
   type HubSigner,

@@ -12,11 +12,21 @@ import {
 } from '../partners/index.ts';
 import { type Db, newId, type Services } from '../platform/index.ts';
 import { seedDemoCounter } from './demo-counter.ts';
+import { docsPartnerId, seedDocsKey } from './demo-keys.ts';
 import { seedDemoMembership } from './demo-members.ts';
 import { demoDormantMembers, seedDemoSegments } from './demo-segments.ts';
+import { seedDemoWebhooks } from './demo-webhooks.ts';
 
-const demoPartners = [
-  { code: 'jade-tea', name: 'Jade Tea House Co.', brand: 'Jade Tea', stores: ['SH-001', 'SH-002'] },
+type DemoPartner = { id?: string; code: string; name: string; brand: string; stores: string[] };
+/** Jade Tea has the id of docs/signing.md's example (on a hub seeded after that was fixed). */
+const demoPartners: DemoPartner[] = [
+  {
+    id: docsPartnerId,
+    code: 'jade-tea',
+    name: 'Jade Tea House Co.',
+    brand: 'Jade Tea',
+    stores: ['SH-001', 'SH-002'],
+  },
   {
     code: 'north-books',
     name: 'North Star Books Ltd.',
@@ -56,7 +66,7 @@ export async function seedDemoAlliance(
     for (const p of demoPartners) {
       await tx
         .insertInto('partners')
-        .values({ id: newId(), code: p.code, name: p.name, brand: p.brand })
+        .values({ id: p.id ?? newId(), code: p.code, name: p.name, brand: p.brand })
         .onConflict((oc) => oc.column('code').doNothing())
         .execute();
       const partner = await tx
@@ -91,6 +101,12 @@ export async function seedDemoAlliance(
         .execute();
     }
   });
+  await seedDocsKey(db, (await partnerByCode(db, 'jade-tea')).id);
+  const codes = demoPartners.map((p) => p.code);
+  await seedDemoWebhooks(
+    db,
+    await db.selectFrom('partners').select(['id', 'code']).where('code', 'in', codes).execute(),
+  );
   await seedDemoPaidRewards(services);
   await seedDemoMembership(db, domains.ledger);
   await seedDemoCounter(services, domains);
@@ -100,6 +116,10 @@ export async function seedDemoAlliance(
     db.selectFrom('members').select(db.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
   ]);
   return { partners: partners.n, members: members.n };
+}
+
+function partnerByCode(db: Services['db'], code: string) {
+  return db.selectFrom('partners').select('id').where('code', '=', code).executeTakeFirstOrThrow();
 }
 
 /**

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { newIdempotencyKey } from './hub-client.ts';
 import { type PartnerSigningKey, signPartnerRequest } from './signing.ts';
 
 /**
@@ -12,10 +12,6 @@ export type PartnerClient = {
   get(pathWithQuery: string): Promise<Response>;
   post(pathWithQuery: string, body: unknown, idempotencyKey?: string): Promise<Response>;
 };
-
-export function newIdempotencyKey(): string {
-  return randomBytes(18).toString('base64url');
-}
 
 export function createPartnerClient(options: {
   baseUrl: string;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db, SettlementPosition } from '../platform/index.ts';
 import { clearingKinds } from './clearing.ts';
+import { recordPeriodEvent } from './events.ts';
 import { csvHeader, csvLine, insertLines } from './lines.ts';
 
 /** Named steps of a computation, for tests that stop a process in the middle of one. */
@@ -61,6 +62,7 @@ export async function computePeriod(
       })
       .where('id', '=', period.id)
       .execute();
+    await recordPeriodEvent(tx, 'settlement.period_computed', period, now);
     await hooks.beforeCommit?.(tx);
     return true;
   });

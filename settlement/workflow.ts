@@ -7,6 +7,7 @@ import {
   type SettlementPeriod,
 } from '../platform/index.ts';
 import { checkAgainstLedger, positionsOf, SettlementImbalance } from './compute.ts';
+import { recordPeriodEvent } from './events.ts';
 import { computedPeriod, figuresOf, localDateOf, type PositionFigures } from './statements.ts';
 
 export type PeriodView = {
@@ -130,6 +131,7 @@ export async function approvePeriod(
       .returningAll()
       .executeTakeFirstOrThrow();
     await auditPeriod(tx, 'period.approve', input, period, updated);
+    await recordPeriodEvent(tx, 'settlement.period_approved', updated, input.now);
     return periodView(updated);
   });
 }
@@ -216,6 +218,7 @@ export async function markPaid(
       .returningAll()
       .executeTakeFirstOrThrow();
     await auditPeriod(tx, 'period.paid', input, period, paid, { payments: input.payments });
+    await recordPeriodEvent(tx, 'settlement.period_paid', paid, input.now);
     return periodView(paid);
   });
 }

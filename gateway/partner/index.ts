@@ -9,6 +9,7 @@ import * as accruals from './accruals.ts';
 import * as activities from './activities.ts';
 import * as addStore from './add-store.ts';
 import * as benefits from './benefits.ts';
+import * as keys from './keys.ts';
 import * as listStatements from './list-statements.ts';
 import * as listStores from './list-stores.ts';
 import * as me from './me.ts';
@@ -18,6 +19,8 @@ import * as redemptions from './redemptions.ts';
 import * as refunds from './refunds.ts';
 import * as rules from './rules.ts';
 import * as statements from './statements.ts';
+import * as webhookDeliveries from './webhook-deliveries.ts';
+import * as webhooks from './webhooks.ts';
 
 /**
  * A router whose every route, including unknown paths, passes the signature check, then the
@@ -56,6 +59,9 @@ export function partnerRoutes(): OpenAPIHono<PartnerEnv> {
     listStatements,
     statements,
     reconcile,
+    webhooks,
+    webhookDeliveries,
+    keys,
   ]) {
     endpoint.register(app);
   }

@@ -2,17 +2,23 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../gateway/index.ts';
 import { enrolAtPartner } from '../../members/index.ts';
 import {
+  createWebhookEndpoint,
+  deleteWebhookEndpoint,
+  fanOutEvents,
   getPartnerStore,
   listStores,
+  listWebhookDeliveries,
+  listWebhookEndpoints,
   revokePartnerKey,
   updatePartner,
 } from '../../partners/index.ts';
-import { manualClock, newId } from '../../platform/index.ts';
+import { manualClock, newId, recordEvent } from '../../platform/index.ts';
 import { type CounterFixture, counterFixture } from '../support/counter.ts';
 import { createTestHub, type TestHub } from '../support/hub.ts';
 import {
   addSigningKey,
   idempotencyKey,
+  newKeyPair,
   newTestPartner,
   type SignedCall,
   signedFetch,
@@ -26,7 +32,7 @@ import {
  * line to signedRoutes: its method, path, a fresh body and the status of a good call.
  */
 type SignedRoute = {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   path: string;
   okStatus: number;
   /** A fresh body (and, for routes about one resource, its path), made just before the call. */
@@ -170,6 +176,64 @@ const signedRoutes: SignedRoute[] = [
     okStatus: 200,
     prepare: async () => ({ path: `/v1/partner/redemptions/${await counter.authorise()}/void` }),
   },
+  { method: 'GET', path: '/v1/partner/keys', okStatus: 200 },
+  {
+    method: 'POST',
+    path: '/v1/partner/keys',
+    okStatus: 201,
+    prepare: async () => ({
+      body: { jwk: (await newKeyPair('EdDSA', uniqueCode('k'))).publicJwk },
+    }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/partner/keys/{kid}/revoke',
+    okStatus: 200,
+    prepare: async () => {
+      const spare = await addSigningKey(hub, alice.partner.id, uniqueCode('spare'));
+      return { path: `/v1/partner/keys/${spare.kid}/revoke` };
+    },
+  },
+  { method: 'GET', path: '/v1/partner/webhooks', okStatus: 200 },
+  {
+    method: 'POST',
+    path: '/v1/partner/webhooks',
+    okStatus: 201,
+    prepare: async () => {
+      await clearEndpoints();
+      return { body: { url: 'https://hooks.example.com/hub', eventTypes: ['hold.expired'] } };
+    },
+  },
+  {
+    method: 'PATCH',
+    path: '/v1/partner/webhooks/{endpointId}',
+    okStatus: 200,
+    prepare: async () => ({
+      path: `/v1/partner/webhooks/${await newEndpoint()}`,
+      body: { description: 'renamed' },
+    }),
+  },
+  {
+    method: 'DELETE',
+    path: '/v1/partner/webhooks/{endpointId}',
+    okStatus: 204,
+    prepare: async () => ({ path: `/v1/partner/webhooks/${await newEndpoint()}` }),
+  },
+  { method: 'GET', path: '/v1/partner/webhook-deliveries', okStatus: 200 },
+  {
+    method: 'GET',
+    path: '/v1/partner/webhook-deliveries/{deliveryId}',
+    okStatus: 200,
+    prepare: async () => ({ path: `/v1/partner/webhook-deliveries/${await newDelivery()}` }),
+  },
+  {
+    method: 'POST',
+    path: '/v1/partner/webhook-deliveries/{deliveryId}/redeliver',
+    okStatus: 201,
+    prepare: async () => ({
+      path: `/v1/partner/webhook-deliveries/${await newDelivery()}/redeliver`,
+    }),
+  },
   {
     method: 'POST',
     path: '/v1/partner/refunds',
@@ -224,6 +288,44 @@ beforeAll(async () => {
 afterAll(async () => {
   await hub.close();
 });
+
+/** Alice's webhook endpoints deleted, so that a new one stays within her limit. */
+async function clearEndpoints(): Promise<void> {
+  const db = hub.services.db;
+  const now = hub.services.clock.now();
+  for (const e of await listWebhookEndpoints(db, alice.partner.id))
+    await deleteWebhookEndpoint(db, { partnerId: alice.partner.id, endpointId: e.id, now });
+}
+
+/** A fresh webhook endpoint of alice's; its id. */
+async function newEndpoint(): Promise<string> {
+  await clearEndpoints();
+  const endpoint = await createWebhookEndpoint(hub.services.db, hub.config, {
+    partnerId: alice.partner.id,
+    endpoint: { url: 'https://hooks.example.com/hub', eventTypes: ['hold.expired'] },
+    now: hub.services.clock.now(),
+  });
+  return endpoint.id;
+}
+
+/** A delivery of an event about alice to a fresh endpoint of hers; its id. */
+async function newDelivery(): Promise<string> {
+  const endpointId = await newEndpoint();
+  const now = hub.services.clock.now();
+  await recordEvent(hub.services.db, {
+    type: 'hold.expired',
+    occurredAt: now,
+    audience: [alice.partner.id],
+    data: { holdId: newId() },
+  });
+  await fanOutEvents(hub.services.db, hub.config, now);
+  const [delivery] = await listWebhookDeliveries(hub.services.db, {
+    partnerId: alice.partner.id,
+    endpointId,
+    limit: 1,
+  });
+  return delivery?.id ?? '';
+}
 
 /** A fresh benefit of alice's without a usage limit, published through the API; its id. */
 async function publishedBenefit(): Promise<string> {
@@ -290,6 +392,8 @@ describe.each(signedRoutes)('$method $path', (route) => {
     const key = await addSigningKey(hub, alice.partner.id, uniqueCode('es'), 'ES256');
     const res = await signedFetch(hub, app, key, await goodCall(route));
     expect(res.status).toBe(route.okStatus);
+    // Alice's active keys stay few: she may add keys herself only up to a limit.
+    await revokePartnerKey(hub.services.db, alice.partner.id, key.kid, clock.now());
   });
 
   const failures: {
@@ -388,8 +492,9 @@ describe.each(signedRoutes)('$method $path', (route) => {
     {
       name: 'an algorithm other than the key’s (ES256 header on an Ed25519 key)',
       send: async (call) => {
-        const es = await addSigningKey(hub, alice.partner.id, uniqueCode('es'), 'ES256');
-        return signedFetch(hub, app, { ...es, kid: 'main' }, call);
+        const es = await newKeyPair('ES256', 'main');
+        const key = { partnerId: alice.partner.id, kid: 'main', alg: 'ES256' as const };
+        return signedFetch(hub, app, { ...key, privateKey: es.privateKey }, call);
       },
     },
     {

@@ -81,7 +81,7 @@ export async function newTestPartner(
 }
 
 export type SignedCall = {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   path: string;
   body?: unknown;
   /** A body sent as is (text/csv) instead of JSON. */

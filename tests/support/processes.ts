@@ -17,8 +17,14 @@ process.once('exit', () => {
   for (const child of running) child.process.kill('SIGKILL');
 });
 
-export function startChild(command: string, args: string[], env: Record<string, string>): Child {
+export function startChild(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  cwd?: string,
+): Child {
   const process_ = spawn(command, args, {
+    cwd,
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
