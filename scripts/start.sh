@@ -17,7 +17,8 @@ cat <<TEXT
                      four-eyes approval, payment file, revenue), /finance/liability
       operators      /staff/sign-in with an admin token, then /admin (partners, rules, audit),
                      /admin/tiers (tier ladder, paid plans), /admin/settings
-      partners       /portal/sign-in with a portal user, then /portal (statements, keys)
+      partners       /portal/sign-in with a portal user, then /portal (statements, keys,
+                     webhooks and their deliveries)
     demo sign-ins (.data/demo-sign-ins.txt):
 $(sed 's/^/      /' .data/demo-sign-ins.txt)
     readiness        http://127.0.0.1:$port/readyz

@@ -13,6 +13,7 @@ import { registerMemberHome } from './member.ts';
 import { registerMembership } from './membership.ts';
 import { registerPayCode } from './pay.ts';
 import { registerPortal } from './portal.ts';
+import { registerPortalWebhooks } from './portal-webhooks.ts';
 import { pageHeaders } from './security.ts';
 import { csrfGuard, type PageEnv, pageContext } from './session.ts';
 import { registerMemberSignIn } from './sign-in.ts';
@@ -70,5 +71,6 @@ export function pageRoutes(options: PageRoutesOptions): Hono<PageEnv> {
   registerAlliance(app);
   registerAllianceSettings(app);
   registerPortal(app);
+  registerPortalWebhooks(app);
   return app;
 }

@@ -34,6 +34,7 @@ export const adminNav: NavLink[] = [
 export const portalNav: NavLink[] = [
   { href: '/portal', label: 'nav.statements' },
   { href: '/portal/keys', label: 'nav.keys' },
+  { href: '/portal/webhooks', label: 'nav.webhooks' },
   { href: '/portal/benefits', label: 'nav.benefits' },
 ];
 

@@ -1,6 +1,13 @@
 import { readFile } from 'node:fs/promises';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPartnerUser } from '../../partners/index.ts';
+import {
+  attemptDelivery,
+  createPartnerUser,
+  fanOutEvents,
+  listWebhookDeliveries,
+} from '../../partners/index.ts';
+import { startReceiver } from '../support/webhook-receiver.ts';
 import { type BrowserHub, startBrowserHub } from './support/browser-hub.ts';
 
 let bh: BrowserHub;
@@ -11,13 +18,30 @@ afterAll(async () => {
   await bh?.close();
 });
 
-async function portalUser(code: string, username: string, password: string): Promise<void> {
+async function portalUser(code: string, username: string, password: string): Promise<string> {
   const partner = await bh.hub.services.db
     .selectFrom('partners')
     .select('id')
     .where('code', '=', code)
     .executeTakeFirstOrThrow();
   await createPartnerUser(bh.hub.services.db, { partnerId: partner.id, username, password });
+  return partner.id;
+}
+
+async function signInPortal(page: Page, username: string, password: string): Promise<void> {
+  await page.goto('/portal/sign-in');
+  await page.getByLabel('User name').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL('**/portal');
+}
+
+/** What the webhook workers do, run here once: fan events out, make each due attempt. */
+async function runWebhookWorkers(partnerId: string): Promise<void> {
+  const { services } = bh.hub;
+  await fanOutEvents(services.db, services.config, services.clock.now());
+  const due = await listWebhookDeliveries(services.db, { partnerId, status: 'pending', limit: 50 });
+  for (const d of due) await attemptDelivery(services, { deliveryId: d.id, attempts: d.attempts });
 }
 
 describe('a partner in the browser', () => {
@@ -102,5 +126,71 @@ describe('a partner in the browser', () => {
       .toBe('The user name or password is wrong.');
     await page.goto('/portal');
     expect(page.url()).toMatch(/\/portal\/sign-in$/);
+  });
+
+  it('adds a webhook endpoint, sees each delivery with its attempts, and delivers one again', async () => {
+    const partnerId = await portalUser('harbor-cinema', 'cinema-clerk', 'a-long-enough-password');
+    const receiver = await startReceiver('/cinema');
+    try {
+      const page = await bh.newPage({ wide: true });
+      await signInPortal(page, 'cinema-clerk', 'a-long-enough-password');
+      await page.getByRole('link', { name: 'Webhooks' }).click();
+      const before = await page.getByTestId('endpoint').count();
+
+      // Refused beside the field: an address the hub will not post to.
+      const url = page.getByLabel('URL', { exact: true });
+      await url.fill('ftp://hooks.example/cinema');
+      await page.getByRole('button', { name: 'Add', exact: true }).click();
+      await expect.poll(() => url.getAttribute('aria-invalid')).toBe('true');
+      expect(await page.getByTestId('field-error').textContent()).toMatch(/scheme must be/);
+      expect(await page.getByTestId('endpoint').count()).toBe(before);
+
+      await url.fill(receiver.url);
+      await page.getByRole('button', { name: 'Add', exact: true }).click();
+      await expect.poll(() => page.getByTestId('endpoint').count()).toBe(before + 1);
+
+      // The demo day's settlement told Harbor Cinema it receives 300 fen.
+      await runWebhookWorkers(partnerId);
+      await expect.poll(() => receiver.received.length).toBeGreaterThanOrEqual(1);
+      await page.reload();
+      const delivered = page.getByTestId('delivery-row').filter({ hasText: receiver.url });
+      await expect.poll(() => delivered.count()).toBeGreaterThanOrEqual(1);
+      expect(await delivered.first().getByTestId('delivery-status').textContent()).toBe(
+        'delivered',
+      );
+      await bh.shot(page, 'portal-webhooks');
+
+      await delivered.first().getByRole('link').click();
+      expect(await page.getByTestId('attempt-row').first().textContent()).toContain('200');
+      expect(await page.getByTestId('delivery-body').textContent()).toContain(partnerId);
+      await bh.shot(page, 'portal-webhook-delivery');
+      await page.getByRole('button', { name: 'Deliver again' }).click();
+      await expect.poll(() => page.getByTestId('delivery-status').textContent()).toBe('pending');
+      const pending = await listWebhookDeliveries(bh.hub.services.db, {
+        partnerId,
+        status: 'pending',
+        limit: 50,
+      });
+      expect(pending.some((d) => page.url().endsWith(d.id))).toBe(true);
+
+      // Another partner's delivery is not a page this partner can open.
+      const jade = await bh.hub.services.db
+        .selectFrom('partners')
+        .select('id')
+        .where('code', '=', 'jade-tea')
+        .executeTakeFirstOrThrow();
+      const [theirs] = await listWebhookDeliveries(bh.hub.services.db, {
+        partnerId: jade.id,
+        limit: 1,
+      });
+      expect(theirs).toBeDefined();
+      const status = await page.evaluate(
+        async (id) => (await fetch(`/portal/webhooks/deliveries/${id}`)).status,
+        theirs?.id ?? '',
+      );
+      expect(status).toBe(404);
+    } finally {
+      await receiver.close();
+    }
   });
 });
