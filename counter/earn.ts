@@ -248,15 +248,22 @@ async function writeEarnBatch(
     ]);
     const benefitsOf = (i: EarnItem, m: EarningMember) =>
       earnBenefitsAt(catalog, { partnerId: i.partnerId, tierCode: m.tierCode, paid: m.paid, now });
+    // Uses this period of every limited benefit a purchase here might apply, whatever the
+    // member's tier now: a purchase earlier in the batch may lift the member into one. With no
+    // limited earn benefit on offer (the usual case) this sends nothing.
+    const limited = catalog.filter((b) => b.usageLimit !== null);
     const used = await earnBenefitUses(
       tx,
-      items.flatMap((i) => {
-        const memberId = memberIdOf(i);
-        const member = memberId === undefined ? undefined : members.get(memberId);
-        return member
-          ? benefitsOf(i, member).map((benefit) => ({ benefit, memberId: member.id }))
-          : [];
-      }),
+      limited.length === 0
+        ? []
+        : items.flatMap((i) => {
+            const memberId = memberIdOf(i);
+            return memberId === undefined
+              ? []
+              : limited
+                  .filter((b) => b.partnerId === null || b.partnerId === i.partnerId)
+                  .map((benefit) => ({ benefit, memberId }));
+          }),
       now,
     );
     const plan = decide(items, {

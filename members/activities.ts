@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import { type ActivityKind, AppError, type Db } from '../platform/index.ts';
+import { allianceTimeZone } from './benefits.ts';
 import { growthValueAt } from './growth-value.ts';
 import type { MemberDeps } from './members.ts';
 import {
@@ -39,17 +40,14 @@ async function countedOnDay(
   kind: ActivityKind,
   at: Date,
 ): Promise<number> {
+  // The local day of `at` in the alliance's time zone, as the benefits' periods cut days.
+  const instant = sql`${at.toISOString()}::timestamptz`;
+  const dayStart = sql`benefit_period_start('day', ${instant}, ${allianceTimeZone})`;
+  const dayEnd = sql`benefit_period_end('day', ${instant}, ${allianceTimeZone})`;
   const { rows } = await sql<{ n: number }>`
-    WITH tz AS (SELECT coalesce((SELECT time_zone FROM alliance WHERE id = 1), 'Asia/Shanghai') AS name),
-    day AS (
-      SELECT date_trunc('day', ${at.toISOString()}::timestamptz AT TIME ZONE tz.name) AT TIME ZONE tz.name AS start,
-        tz.name FROM tz)
-    SELECT count(*)::int8 AS n FROM growth_events e, day
-    WHERE e.member_id = ${memberId} AND e.kind = ${kind}
-      AND e.occurred_at >= day.start
-      AND e.occurred_at < (date_trunc('day', ${at.toISOString()}::timestamptz AT TIME ZONE day.name) + interval '1 day') AT TIME ZONE day.name`.execute(
-    tx,
-  );
+    SELECT count(*)::int8 AS n FROM growth_events
+    WHERE member_id = ${memberId} AND kind = ${kind}
+      AND occurred_at >= ${dayStart} AND occurred_at < ${dayEnd}`.execute(tx);
   return Number(rows[0]?.n ?? 0);
 }
 

@@ -89,7 +89,12 @@ export async function earnBenefitUses(
   pairs: Array<{ benefit: EarnBenefit; memberId: string }>,
   now: Date,
 ): Promise<Map<string, number>> {
-  const limited = pairs.filter((p) => p.benefit.usageLimit !== null);
+  // One row per (benefit, member): a member with two purchases in a batch is counted once.
+  const unique = new Map<string, { benefit: EarnBenefit; memberId: string }>();
+  for (const p of pairs) {
+    if (p.benefit.usageLimit !== null) unique.set(`${p.benefit.id} ${p.memberId}`, p);
+  }
+  const limited = [...unique.values()];
   if (limited.length === 0) return new Map();
   const { rows } = await sql<{ benefit_id: string; member_id: string; used: number }>`
     SELECT w.benefit_id, w.member_id, count(u.id)::int8 AS used

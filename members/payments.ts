@@ -206,19 +206,24 @@ export async function buyPaidMembership(
   return { payment, status: await paidStatus(deps, input.memberId), replayed: opened.replayed };
 }
 
+/** What the provider is asked to charge for a payment: the same on every ask. */
+function chargeRequest(payment: MembershipPayment): PaymentRequest {
+  return {
+    paymentId: payment.id,
+    memberId: payment.member_id,
+    amountMinor: payment.amount_minor,
+    currency: payment.currency,
+    description: `Alliance super-membership (${payment.purpose})`,
+    recurring: payment.purpose === 'auto_renew' || payment.purpose === 'trial_conversion',
+  };
+}
+
 async function chargeOrUnavailable(
   deps: PaymentDeps,
   payment: MembershipPayment,
 ): Promise<PaymentOutcome> {
   try {
-    return await deps.paymentProvider.charge({
-      paymentId: payment.id,
-      memberId: payment.member_id,
-      amountMinor: payment.amount_minor,
-      currency: payment.currency,
-      description: `Alliance super-membership (${payment.purpose})`,
-      recurring: payment.purpose === 'auto_renew' || payment.purpose === 'trial_conversion',
-    });
+    return await deps.paymentProvider.charge(chargeRequest(payment));
   } catch (error) {
     // Left pending: the same key asks the provider again, and the provider's notice settles it.
     throw new AppError('unavailable', 'The payment provider did not answer; try again.', {
@@ -458,14 +463,7 @@ export async function chargeAutomatically(
   if (opened.payment.status !== 'pending') return opened.payment;
   let outcome: PaymentOutcome;
   try {
-    outcome = await deps.paymentProvider.charge({
-      paymentId: opened.payment.id,
-      memberId: input.memberId,
-      amountMinor: opened.payment.amount_minor,
-      currency: opened.payment.currency,
-      description: 'Alliance super-membership (automatic renewal)',
-      recurring: true,
-    });
+    outcome = await deps.paymentProvider.charge(chargeRequest(opened.payment));
   } catch {
     // Left pending; the next run asks again (the provider dedupes by payment id).
     return opened.payment;

@@ -70,8 +70,12 @@ export async function remindRenewals(deps: MemberDeps): Promise<{ reminded: numb
   const settings = await loadMembershipSettings(deps.db);
   const until = new Date(now.getTime() + settings.renewalReminderDays * 86_400_000);
   const due = await dueMemberships(deps.db, now, until);
+  // Read each plan once, however many of its members are due.
+  const plans = new Map<string, Promise<Awaited<ReturnType<typeof requirePlan>>>>();
   for (const m of due) {
-    const plan = await requirePlan(deps.db, m.plan_code);
+    const known = plans.get(m.plan_code) ?? requirePlan(deps.db, m.plan_code);
+    plans.set(m.plan_code, known);
+    const plan = await known;
     const amount = formatMinor(planFeeFor(plan, m.tier_code), plan.currency);
     const chargeOn = day(new Date(m.current_term_end.getTime() - renewalChargeLeadMs));
     const what = m.status === 'trial' ? 'Your free trial turns into' : 'We will renew';
